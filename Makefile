@@ -1,0 +1,120 @@
+# xgro: receive aggregation on XDP and AF_XDP.
+#   make            build everything into build/
+#   make test       install missing deps, build, run every test
+#   make demo       bulk TCP through xgro vs. without, side by side
+#   make bench      end-to-end benchmark; make bench-engine: merge engine only
+#   make fuzz       run the fuzzer until stopped (FUZZ_ARGS=... to add flags)
+#   make V=1        show the commands
+# Output goes to build/.
+
+CC := clang
+BUILD := build
+ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+PREFIX ?= /usr/local
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+XCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser/engine -Itests/lib
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ENGINE_SRC := $(wildcard user/engine/*.c)
+TESTLIB_SRC := tests/lib/pktgen.c tests/lib/record.c tests/lib/check.c
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests/asan/%,$(UNIT_SRC))
+HDRS := $(wildcard include/*.h user/engine/*.h tests/lib/*.h)
+
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
+
+.DELETE_ON_ERROR:
+.PHONY: all test demo bench bench-engine fuzz install clean deps deps-bench
+
+all: $(BUILD)/libxgro.a $(BUILD)/xgro-bench
+
+$(BUILD)/engine/%.o: user/engine/%.c $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
+
+$(BUILD)/asan/engine/%.o: user/engine/%.c $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O1 -g $(SAN) $(XCFLAGS) -c $< -o $@
+
+$(BUILD)/libxgro.a: $(patsubst user/engine/%.c,$(BUILD)/engine/%.o,$(ENGINE_SRC))
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/libxgro-asan.a: $(patsubst user/engine/%.c,$(BUILD)/asan/engine/%.o,$(ENGINE_SRC))
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB_SRC) $(BUILD)/libxgro.a $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< $(TESTLIB_SRC) $(BUILD)/libxgro.a -o $@
+
+$(BUILD)/tests/asan/%: tests/unit/%.c $(TESTLIB_SRC) $(BUILD)/libxgro-asan.a $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@ (ASan+UBSan)"
+	$(Q)$(CC) -O1 -g $(SAN) $(XCFLAGS) $< $(TESTLIB_SRC) $(BUILD)/libxgro-asan.a -o $@
+
+$(BUILD)/fuzz/fuzz_engine: tests/fuzz/fuzz_engine.c $(ENGINE_SRC) $(TESTLIB_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@ (libFuzzer, ASan+UBSan)"
+	$(Q)$(CC) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
+
+# The DPDK comparison is built only where pkg-config finds libdpdk.
+BENCH_SRC := bench/engine_bench.c tests/lib/pktgen.c
+ifneq ($(DPDK_LIBS),)
+BENCH_SRC += bench/dpdk_gro.c
+BENCH_DEF := -DXGRO_HAVE_DPDK
+endif
+$(BUILD)/xgro-bench: $(BENCH_SRC) $(BUILD)/libxgro.a $(HDRS) bench/bench.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Ibench $(BENCH_DEF) -c bench/engine_bench.c -o $(BUILD)/bench_main.o
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c tests/lib/pktgen.c -o $(BUILD)/bench_pktgen.o
+ifneq ($(DPDK_LIBS),)
+	$(Q)$(CC) $(CFLAGS) -D_GNU_SOURCE -Wall -Wextra -Iinclude -Itests/lib -Ibench $(DPDK_CFLAGS) -c bench/dpdk_gro.c -o $(BUILD)/bench_dpdk.o
+	$(Q)$(CC) $(BUILD)/bench_main.o $(BUILD)/bench_pktgen.o $(BUILD)/bench_dpdk.o $(BUILD)/libxgro.a $(DPDK_LIBS) -o $@
+else
+	$(Q)$(CC) $(BUILD)/bench_main.o $(BUILD)/bench_pktgen.o $(BUILD)/libxgro.a -o $@
+endif
+
+deps:
+	$(Q)scripts/deps.sh
+
+deps-bench:
+	$(Q)scripts/deps.sh --bench
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run.sh
+
+.PHONY: test-build
+test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine
+
+fuzz: $(BUILD)/fuzz/fuzz_engine
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	$(BUILD)/fuzz/fuzz_engine -artifact_prefix=$(BUILD)/fuzz/artifacts/ \
+		$(FUZZ_ARGS) $(BUILD)/fuzz/corpus tests/fuzz/corpus
+
+bench-engine: deps-bench
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/xgro-bench
+	$(BUILD)/xgro-bench $(BENCH_ARGS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/xgro
+	install -m 644 $(BUILD)/libxgro.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/xgro.h include/xgro_engine.h $(DESTDIR)$(PREFIX)/include/xgro/
+
+clean:
+	rm -rf $(BUILD)

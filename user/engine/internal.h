@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Engine internals shared by its source files; not part of the API. */
+#ifndef XGRO_ENGINE_INTERNAL_H
+#define XGRO_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "xgro_engine.h"
+
+#define ETH_HLEN_ 14
+#define TPID_8021Q 0x8100
+#define TPID_8021AD 0x88a8
+#define ETYPE_IPV4 0x0800
+#define ETYPE_IPV6 0x86dd
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+#define TCPF_URG 0x20
+#define TCPF_ECE 0x40
+#define TCPF_CWR 0x80
+
+/* What the parser concluded about a frame. */
+enum pstatus {
+	P_CANDIDATE, /* may merge, if its flow rules and checksum allow */
+	P_UNMERGEABLE, /* belongs to a flow (key valid) but never merges */
+	P_NOT_FLOW, /* not TCP/UDP over plain IP: no flow to flush */
+	P_MALFORMED,
+	P_IP_CSUM_BAD,
+};
+
+struct pinfo {
+	struct xgro_flow_key key;
+	uint16_t l3_off;
+	uint16_t l4_off;
+	uint16_t pay_off; /* L2..L4 header bytes */
+	uint16_t pad;
+	uint32_t l3_len; /* IP packet length, Ethernet padding excluded */
+	uint32_t pay_len;
+	uint8_t status; /* enum pstatus */
+	uint8_t tcp_flags;
+	uint8_t ipv6;
+	uint8_t pad2;
+};
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t ld32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void st16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void st32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Native-order 16-bit value for checksum arithmetic. */
+static inline uint16_t ldn16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static inline void stn16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos, bool udp_gso,
+		struct pinfo *pi);
+
+/* Pseudo-header sum (unfolded) for the L3 header at l3 and an L4 length. */
+uint32_t xgro_pseudo_sum(const uint8_t *l3, bool ipv6, uint8_t proto,
+			 uint32_t l4_len);
+
+#endif
