@@ -69,7 +69,7 @@ $(BUILD)/fuzz/fuzz_engine: tests/fuzz/fuzz_engine.c $(ENGINE_SRC) $(TESTLIB_SRC)
 	@mkdir -p $(@D)
 	@echo "  CC      $@ (libFuzzer, ASan+UBSan)"
 	$(Q)$(CC) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
+		-DXGRO_PARSE_CROSSCHECK $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
 
 # The DPDK comparison is built only where pkg-config finds libdpdk.
 BENCH_SRC := bench/engine_bench.c tests/lib/pktgen.c

@@ -40,9 +40,9 @@ fuzz_smoke() {
 	local dir=$B/fuzz/smoke-corpus art=$B/fuzz/artifacts
 	rm -rf "$dir"
 	mkdir -p "$dir" "$art"
-	if "$B/fuzz/fuzz_engine" -runs="${FUZZ_RUNS:-30000}" -seed=1 \
+	if "$B/fuzz/fuzz_engine" -runs="${FUZZ_RUNS:-100000}" -seed=1 \
 		-artifact_prefix="$art/" "$dir" tests/fuzz/corpus; then
-		echo "PASS: fuzz/engine: ${FUZZ_RUNS:-30000} runs from seed 1"
+		echo "PASS: fuzz/engine: ${FUZZ_RUNS:-100000} runs from seed 1"
 	else
 		echo "FAIL: fuzz/engine: crash, artifact under $art"
 		return 1

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "parse.h"
 
 #define NIL UINT32_MAX
 
@@ -373,8 +374,7 @@ static void finish_header(struct xgro_ctx *ctx, struct flow *f)
 	if (!f->ipv6) {
 		st16(l3 + 2, (uint16_t)f->l3_len);
 		stn16(l3 + 10, 0);
-		stn16(l3 + 10,
-		      (uint16_t)~xgro_csum_fold(xgro_csum_partial(l3, 20, 0)));
+		stn16(l3 + 10, (uint16_t)~fold64(sum32(l3, 5)));
 	} else {
 		st16(l3 + 4, (uint16_t)(f->l3_len - 40));
 	}
@@ -533,7 +533,7 @@ static uint16_t fold_payload_sum(const uint8_t *d, const struct pinfo *pi)
 	uint32_t l4_len = pi->l3_len - (uint32_t)(pi->l4_off - pi->l3_off);
 	uint32_t s = xgro_pseudo_sum(d + pi->l3_off, pi->ipv6, PROTO_TCP, l4_len);
 
-	s = xgro_csum_partial(d + pi->l4_off, pi->pay_off - pi->l4_off, s);
+	s = fold64(s + sum32(d + pi->l4_off, (pi->pay_off - pi->l4_off) / 4u));
 	return (uint16_t)~xgro_csum_fold(s);
 }
 
@@ -596,9 +596,28 @@ static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
 		memcpy(&b, h + l4 + 8, 8);
 		a ^= b;
 		((uint8_t *)&a)[5] &= (uint8_t)~TCPF_PSH;
-		if (a || ld32(d + l4 + 4) != f->next_seq ||
-		    memcmp(d + l4 + 20, h + l4 + 20, f->hdr_len - l4 - 20))
+		if (a || ld32(d + l4 + 4) != f->next_seq)
 			return XGRO_FLUSH_MISMATCH;
+		/* options: a whole number of 32-bit words, up to 40 bytes */
+		{
+			uint32_t o = l4 + 20, end = f->hdr_len;
+			uint64_t diff = 0;
+
+			for (; o + 8 <= end; o += 8) {
+				memcpy(&a, d + o, 8);
+				memcpy(&b, h + o, 8);
+				diff |= a ^ b;
+			}
+			if (o < end) {
+				uint32_t x, y;
+
+				memcpy(&x, d + o, 4);
+				memcpy(&y, h + o, 4);
+				diff |= x ^ y;
+			}
+			if (diff)
+				return XGRO_FLUSH_MISMATCH;
+		}
 	}
 	if (f->l3_len + pi->pay_len > ctx->cfg.max_size)
 		return XGRO_FLUSH_SIZE;
@@ -714,17 +733,13 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 }
 
 static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
-		     uint64_t now_ns)
+		     const struct pinfo *pip, uint32_t hash, uint64_t now_ns)
 {
-	struct pinfo pi;
+	struct pinfo pi = *pip;
 	struct flow *f;
 	uint16_t fold = 0;
-	uint32_t hash;
 	int why;
 
-	ctx->st.packets_in++;
-	ctx->st.bytes_in += pkt->len;
-	xgro_parse(pkt, ctx->cfg.protos, !ctx->cfg.no_udp_gso, &pi);
 	switch (pi.status) {
 	case P_MALFORMED:
 		emit_alone(ctx, pkt, &pi, XGRO_ALONE_MALFORMED);
@@ -738,9 +753,6 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 	default:
 		break;
 	}
-	hash = (pkt->flags & XGRO_PKT_HASH) ?
-		       pkt->hash :
-		       xgro_flow_hash(&pi.key, ctx->cfg.seed);
 	f = lookup(ctx, hash, &pi.key);
 	if (pi.status == P_CANDIDATE && ctx->cfg.csum_mode != XGRO_CSUM_TRUST) {
 		if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD &&
@@ -778,11 +790,62 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 	start_flow(ctx, hash, pkt, &pi, fold, now_ns);
 }
 
+/*
+ * Frames are taken in groups: parse and hash all of them and prefetch
+ * their buckets, then prefetch the flows those buckets name, then merge in
+ * order. With many flows the table misses cache on every frame; this way
+ * the misses of a group overlap instead of queueing. The second pass only
+ * warms the cache: the merge pass looks up again, so flows emitted or
+ * started meanwhile cannot mislead it.
+ */
+#define GROUP 16
+
 void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	       uint64_t now_ns)
 {
-	for (unsigned i = 0; i < n; i++)
-		feed_one(ctx, &pkts[i], now_ns);
+	struct pinfo pi[GROUP];
+	uint32_t hash[GROUP];
+	uint64_t bytes = 0;
+	bool udp_gso = !ctx->cfg.no_udp_gso;
+
+	for (unsigned base = 0; base < n; base += GROUP) {
+		unsigned g = n - base < GROUP ? n - base : GROUP;
+
+		for (unsigned i = 0; i < g; i++) {
+			const struct xgro_pkt *p = &pkts[base + i];
+
+			bytes += p->len;
+			parse_frame(p, ctx->cfg.protos, udp_gso, &pi[i]);
+			hash[i] = 0;
+			if (pi[i].status != P_CANDIDATE &&
+			    pi[i].status != P_UNMERGEABLE)
+				continue;
+			hash[i] = (p->flags & XGRO_PKT_HASH) ?
+					  p->hash :
+					  xgro_flow_hash(&pi[i].key, ctx->cfg.seed);
+			__builtin_prefetch(&ctx->buckets[hash[i] & ctx->mask]);
+		}
+		for (unsigned i = 0; i < g; i++) {
+			const struct bucket *b;
+
+			if (pi[i].status != P_CANDIDATE &&
+			    pi[i].status != P_UNMERGEABLE)
+				continue;
+			b = &ctx->buckets[hash[i] & ctx->mask];
+			if (b->idx1) {
+				const uint8_t *fl =
+					(const uint8_t *)&ctx->flows[b->idx1 - 1];
+
+				__builtin_prefetch(fl);
+				__builtin_prefetch(fl + 64);
+				__builtin_prefetch(fl + 128);
+			}
+		}
+		for (unsigned i = 0; i < g; i++)
+			feed_one(ctx, &pkts[base + i], &pi[i], hash[i], now_ns);
+	}
+	ctx->st.packets_in += n;
+	ctx->st.bytes_in += bytes;
 }
 
 /* ---- burst ---- */

@@ -87,11 +87,42 @@ static inline void stn16(uint8_t *p, uint16_t v)
 	memcpy(p, &v, 2);
 }
 
-void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos, bool udp_gso,
-		struct pinfo *pi);
+/* Ones' complement sum of n 32-bit words, unfolded: the fixed-size
+ * headers (IPv4, pseudo-headers) take this instead of the generic loop. */
+static inline uint64_t sum32(const uint8_t *p, unsigned n)
+{
+	uint64_t s = 0;
 
-/* Pseudo-header sum (unfolded) for the L3 header at l3 and an L4 length. */
-uint32_t xgro_pseudo_sum(const uint8_t *l3, bool ipv6, uint8_t proto,
-			 uint32_t l4_len);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t w;
+
+		memcpy(&w, p + 4 * i, 4);
+		s += w;
+	}
+	return s;
+}
+
+static inline uint16_t fold64(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* Pseudo-header sum for the L3 header at l3 and an L4 length. */
+static inline uint32_t xgro_pseudo_sum(const uint8_t *l3, bool ipv6,
+				       uint8_t proto, uint32_t l4_len)
+{
+	/* IPv6 length is 32 bits; ours always fits 16 */
+	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8),
+			    (uint8_t)l4_len };
+	uint64_t s = ipv6 ? sum32(l3 + 8, 8) : sum32(l3 + 12, 2);
+
+	s += sum32(tail, 1);
+	return fold64(s);
+}
 
 #endif

@@ -1,11 +1,17 @@
-// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * Frame classifier. Every read is bounded by the frame length; a frame
+ * Frame classifier, included by engine.c only: it is inlined into the
+ * per-packet loop, so the parse result never goes through memory. Every read is bounded by the frame length; a frame
  * that lies about a length is malformed and goes out alone. The parser
  * decides only what a frame is; whether it merges with a held flow is the
  * engine's business.
  */
+#ifndef XGRO_PARSE_H
+#define XGRO_PARSE_H
+
 #include "internal.h"
+
+#define PARSE_INLINE static inline __attribute__((always_inline))
 
 #define IP6_HBH 0
 #define IP6_ROUTING 43
@@ -14,7 +20,7 @@
 #define IP6_DSTOPTS 60
 #define IP6_MAX_EXT 8
 
-static void set_ports(struct pinfo *pi, const uint8_t *l4)
+PARSE_INLINE void set_ports(struct pinfo *pi, const uint8_t *l4)
 {
 	memcpy(&pi->key.sport, l4, 2);
 	memcpy(&pi->key.dport, l4 + 2, 2);
@@ -61,7 +67,7 @@ not_flow:
 	pi->status = P_NOT_FLOW;
 }
 
-static void parse_l4(const uint8_t *d, uint32_t l3_end, uint32_t protos,
+PARSE_INLINE void parse_l4(const uint8_t *d, uint32_t l3_end, uint32_t protos,
 		     bool udp_gso, bool plain_ip, struct pinfo *pi)
 {
 	uint32_t l4 = pi->l4_off;
@@ -116,7 +122,7 @@ malformed:
 	pi->status = P_MALFORMED;
 }
 
-static void parse_ipv4(const uint8_t *d, uint32_t len, uint32_t protos,
+PARSE_INLINE void parse_ipv4(const uint8_t *d, uint32_t len, uint32_t protos,
 		       bool udp_gso, struct pinfo *pi)
 {
 	uint32_t l3 = pi->l3_off, ihl, tot;
@@ -129,7 +135,7 @@ static void parse_ipv4(const uint8_t *d, uint32_t len, uint32_t protos,
 	tot = ld16(d + l3 + 2);
 	if (ihl < 20 || l3 + ihl > len || tot < ihl || l3 + tot > len)
 		goto malformed;
-	if (xgro_csum_fold(xgro_csum_partial(d + l3, ihl, 0)) != 0xffff) {
+	if (fold64(sum32(d + l3, ihl / 4)) != 0xffff) {
 		pi->status = P_IP_CSUM_BAD;
 		return;
 	}
@@ -194,7 +200,7 @@ malformed:
 	pi->status = P_MALFORMED;
 }
 
-void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos, bool udp_gso,
+static void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos, bool udp_gso,
 		struct pinfo *pi)
 {
 	const uint8_t *d = pkt->data;
@@ -236,18 +242,76 @@ malformed:
 	pi->status = P_MALFORMED;
 }
 
-uint32_t xgro_pseudo_sum(const uint8_t *l3, bool ipv6, uint8_t proto,
-			 uint32_t l4_len)
+/*
+ * The common case, untagged TCP/IPv4 without options that may merge, in
+ * straight-line code. Anything else returns false and takes the general
+ * parser above, which classifies it; both fill pinfo identically for the
+ * frames the fast path accepts (the fuzzer checks this, see
+ * XGRO_PARSE_CROSSCHECK).
+ */
+PARSE_INLINE bool parse_fast(const struct xgro_pkt *pkt, uint32_t protos,
+			     struct pinfo *pi)
 {
-	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8),
-			    (uint8_t)l4_len };
-	uint32_t s;
+	const uint8_t *d = pkt->data, *ip = d + ETH_HLEN_, *th = ip + 20;
+	uint32_t len = pkt->len, tot, hl, pay;
+	uint32_t sa, da;
+	uint16_t sp, dp;
+	uint8_t f;
 
-	if (ipv6) {
-		s = xgro_csum_partial(l3 + 8, 32, 0);
-		/* IPv6 length is 32 bits; ours always fits 16 */
-	} else {
-		s = xgro_csum_partial(l3 + 12, 8, 0);
-	}
-	return xgro_csum_partial(tail, 4, s);
+	if (len < 54 || (pkt->flags & XGRO_PKT_OFFSETS) || d[12] != 0x08 ||
+	    d[13] != 0x00 || ip[0] != 0x45 || ip[9] != PROTO_TCP ||
+	    !(protos & XGRO_PROTO_TCP))
+		return false;
+	tot = ld16(ip + 2);
+	hl = (uint32_t)(th[12] >> 4) * 4;
+	f = th[13];
+	if (tot < 40 || ETH_HLEN_ + tot > len || (ip[6] & 0x3f) || ip[7] ||
+	    hl < 20 || 20 + hl >= tot ||
+	    (f & (TCPF_ACK | TCPF_SYN | TCPF_FIN | TCPF_RST | TCPF_URG |
+		  TCPF_CWR)) != TCPF_ACK ||
+	    fold64(sum32(ip, 5)) != 0xffff)
+		return false;
+	pay = tot - 20 - hl;
+	memcpy(&sa, ip + 12, 4);
+	memcpy(&da, ip + 16, 4);
+	memcpy(&sp, th, 2);
+	memcpy(&dp, th + 2, 2);
+	pi->key = (struct xgro_flow_key){ .saddr = { sa },
+					  .daddr = { da },
+					  .sport = sp,
+					  .dport = dp,
+					  .family = 4,
+					  .proto = PROTO_TCP };
+	pi->l3_off = ETH_HLEN_;
+	pi->l4_off = ETH_HLEN_ + 20;
+	pi->pay_off = (uint16_t)(ETH_HLEN_ + 20 + hl);
+	pi->pad = 0;
+	pi->l3_len = tot;
+	pi->pay_len = pay;
+	pi->status = P_CANDIDATE;
+	pi->tcp_flags = f;
+	pi->ipv6 = 0;
+	pi->pad2 = 0;
+	return true;
 }
+
+PARSE_INLINE void parse_frame(const struct xgro_pkt *pkt, uint32_t protos,
+			      bool udp_gso, struct pinfo *pi)
+{
+#ifdef XGRO_PARSE_CROSSCHECK
+	struct pinfo slow;
+
+	xgro_parse(pkt, protos, udp_gso, &slow);
+	if (parse_fast(pkt, protos, pi)) {
+		if (memcmp(&slow, pi, sizeof(slow)))
+			__builtin_trap();
+		return;
+	}
+#else
+	if (parse_fast(pkt, protos, pi))
+		return;
+#endif
+	xgro_parse(pkt, protos, udp_gso, pi);
+}
+
+#endif

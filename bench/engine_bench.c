@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xgro-bench: the merge engine alone, and DPDK's rte_gro beside it on the
+ * same frames in the same run (when built with libdpdk).
+ *
+ * Traffic: N TCP/IPv4 flows of 1448-byte segments (1514-byte frames with
+ * timestamps), interleaved round-robin, 16 segments per flow per round;
+ * every implementation is flushed at the end of each round and fed bursts
+ * of 32. Timed: merging, flushing and header fix-up. Untimed, for all
+ * alike: restoring the frames' headers before each chunk of 256 frames
+ * (DPDK rewrites them in place), reading the frames into cache (where the
+ * kernel's copy into a umem leaves them) and preparing descriptors (mbufs
+ * for DPDK, xgro_pkt for xgro).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "bench.h"
+#include "pktgen.h"
+#include "xgro_engine.h"
+
+#define PAYLOAD 1448
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Puts the headers back and brings each frame into cache, as a frame the
+ * kernel has just written into a umem (or a NIC into LLC) would be. */
+void trace_restore(const struct trace *t, uint32_t first, uint32_t n)
+{
+	volatile uint8_t sink = 0;
+
+	for (uint32_t i = first; i < first + n; i++) {
+		uint8_t *f = trace_frame(t, i);
+
+		memcpy(f, t->hdr + (size_t)i * t->hdr_len, t->hdr_len);
+		for (uint32_t o = 64; o < t->frame_len; o += 64)
+			sink = (uint8_t)(sink + f[o]);
+	}
+	(void)sink;
+}
+
+static int trace_build(struct trace *t, uint32_t flows)
+{
+	uint8_t pay[PAYLOAD];
+	struct pg_flow *f;
+
+	memset(t, 0, sizeof(*t));
+	t->flows = flows;
+	t->round_pkts = flows * BENCH_SEGS;
+	t->rounds = 1;
+	while ((uint64_t)t->rounds * t->round_pkts < 65536)
+		t->rounds++;
+	t->npkts = t->rounds * t->round_pkts;
+	t->mem = aligned_alloc(2u << 20, ((size_t)t->npkts * BENCH_STRIDE + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1));
+	f = calloc(flows, sizeof(*f));
+	if (!t->mem || !f)
+		return -ENOMEM;
+	/* umems and mempools live in huge pages; so does the trace */
+	madvise(t->mem, (size_t)t->npkts * BENCH_STRIDE, MADV_HUGEPAGE);
+	for (uint32_t i = 0; i < flows; i++) {
+		pg_init(&f[i], 4, 6, i);
+		/* distinct addresses too, as many hosts would have */
+		f[i].saddr[1] = (uint8_t)(i >> 16);
+		f[i].saddr[2] = (uint8_t)(i >> 8);
+		f[i].saddr[3] = (uint8_t)i;
+		f[i].optlen = 12;
+		memcpy(f[i].opts, "\x01\x01\x08\x0a\x00\x01\x02\x03\x00\x00\x00\x07", 12);
+	}
+	for (uint32_t i = 0; i < t->npkts; i++) {
+		uint32_t fl = i % flows;
+		uint64_t x = i * 0x9e3779b97f4a7c15ull + 1;
+		size_t len;
+
+		for (size_t k = 0; k + 8 <= PAYLOAD; k += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(pay + k, &x, 8);
+		}
+		len = pg_build(&f[fl], pay, PAYLOAD, trace_frame(t, i),
+			       BENCH_STRIDE - BENCH_HEADROOM);
+		if (!len)
+			return -EINVAL;
+		t->frame_len = (uint32_t)len;
+		f[fl].seq += PAYLOAD;
+		f[fl].ip_id++;
+	}
+	t->hdr_len = 14 + 20 + 32;
+	t->hdr = malloc((size_t)t->npkts * t->hdr_len);
+	if (!t->hdr)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->npkts; i++)
+		memcpy(t->hdr + (size_t)i * t->hdr_len, trace_frame(t, i),
+		       t->hdr_len);
+	free(f);
+	return 0;
+}
+
+static void trace_free(struct trace *t)
+{
+	free(t->mem);
+	free(t->hdr);
+}
+
+struct xcount {
+	uint64_t outs;
+};
+
+static void count_emit(void *user, const struct xgro_out *o)
+{
+	struct xcount *c = user;
+
+	(void)o;
+	c->outs++;
+}
+
+static int xgro_run(const struct trace *t, unsigned csum, double secs,
+		    struct result *r, size_t *mem)
+{
+	struct xgro_engine_config cfg = {
+		.max_flows = t->flows,
+		.max_frames = t->flows * BENCH_SEGS,
+		.csum_mode = csum,
+		.seed = 12345,
+	};
+	struct xcount cnt = { 0 };
+	struct xgro_pkt *pk;
+	struct xgro_ctx *ctx;
+	int err;
+
+	err = xgro_ctx_create(&cfg, count_emit, &cnt, &ctx);
+	if (err)
+		return err;
+	*mem = xgro_ctx_mem_size(&cfg);
+	pk = calloc(t->npkts, sizeof(*pk));
+	if (!pk)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->npkts; i++) {
+		pk[i].data = trace_frame(t, i);
+		pk[i].len = t->frame_len;
+		pk[i].handle = i;
+	}
+	memset(r, 0, sizeof(*r));
+	while (r->ns < secs * 1e9) {
+		for (uint32_t pos = 0; pos < t->npkts; pos += BENCH_CHUNK) {
+			uint32_t end = pos + BENCH_CHUNK < t->npkts ?
+					       pos + BENCH_CHUNK :
+					       t->npkts;
+			uint64_t t0;
+
+			trace_restore(t, pos, end - pos);
+			t0 = bench_now_ns();
+			for (uint32_t i = pos, k; i < end; i += k) {
+				k = burst_len(t, i, end);
+				xgro_feed(ctx, pk + i, k, 0);
+				if ((i + k) % t->round_pkts == 0)
+					xgro_flush_all(ctx);
+			}
+			r->ns += bench_now_ns() - t0;
+			r->pkts += end - pos;
+		}
+	}
+	r->outs = cnt.outs;
+	free(pk);
+	xgro_ctx_destroy(ctx);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xgro-bench [--flows LIST] [--impl LIST] [--secs S] [--cap S]\n"
+		"                  [--repeat N] [--json]\n"
+		"  --flows LIST  flow counts (default 1,8,64,1024,16384,65536)\n"
+		"  --impl LIST   xgro,xgro-verify,xgro-fold,dpdk-heavy,dpdk-burst\n"
+		"  --secs S      measure each run for at least S seconds (0.3)\n"
+		"  --cap S       stop a slow DPDK run after S seconds (2)\n"
+		"  --repeat N    runs per row, interleaved; the median is shown (3)\n"
+		"  --json        one JSON object per row\n");
+}
+
+#define MAXREP 15
+
+/* The run with the median rate. */
+static struct result median(struct result *r, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && r[j].pkts * r[j - 1].ns <
+					       r[j - 1].pkts * r[j].ns; j--) {
+			struct result x = r[j];
+
+			r[j] = r[j - 1];
+			r[j - 1] = x;
+		}
+	return r[n / 2];
+}
+
+/* Whole names in a comma-separated list: "xgro" is a prefix of others. */
+static bool wanted(const char *list, const char *name)
+{
+	size_t l = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)); p += l)
+		if ((p == list || p[-1] == ',') && (p[l] == ',' || !p[l]))
+			return true;
+	return false;
+}
+
+struct row {
+	const char *impl;
+	int kind; /* 0 xgro, 1 dpdk heavy, 2 dpdk burst */
+	unsigned csum;
+};
+
+static const struct row rows[] = {
+	{ "xgro", 0, XGRO_CSUM_TRUST },
+	{ "xgro-verify", 0, XGRO_CSUM_VERIFY },
+	{ "xgro-fold", 0, XGRO_CSUM_FOLD },
+	{ "dpdk-heavy", 1, 0 },
+	{ "dpdk-burst", 2, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "flows", required_argument, NULL, 'f' },
+		{ "impl", required_argument, NULL, 'i' },
+		{ "secs", required_argument, NULL, 's' },
+		{ "cap", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char flows_arg[256] = "1,8,64,1024,16384,65536";
+	char impl_arg[256] = "xgro,xgro-verify,xgro-fold,dpdk-heavy,dpdk-burst";
+	double secs = 0.3, cap = 2;
+	int repeat = 3;
+	bool json = false, have_dpdk = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			snprintf(flows_arg, sizeof(flows_arg), "%s", optarg);
+			break;
+		case 'i':
+			snprintf(impl_arg, sizeof(impl_arg), "%s", optarg);
+			break;
+		case 's':
+			secs = atof(optarg);
+			break;
+		case 'c':
+			cap = atof(optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'r':
+			repeat = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (secs <= 0 || cap <= 0 || repeat < 1 || repeat > MAXREP) {
+		fprintf(stderr, "xgro-bench: --secs and --cap must be > 0, "
+				"--repeat 1..%d\n", MAXREP);
+		return 2;
+	}
+#ifdef XGRO_HAVE_DPDK
+	have_dpdk = dpdk_setup() == 0;
+	if (!have_dpdk)
+		fprintf(stderr, "xgro-bench: DPDK EAL init failed; DPDK rows skipped\n");
+#else
+	fprintf(stderr, "xgro-bench: built without libdpdk; DPDK rows skipped\n");
+#endif
+	if (!json)
+		printf("%8s  %-12s %9s %9s %9s %10s\n", "flows", "impl", "Mpps",
+		       "ns/pkt", "segs/out", "memory");
+	for (char *save = NULL, *tok = strtok_r(flows_arg, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint32_t n = (uint32_t)strtoul(tok, NULL, 10);
+		double heavy = 0, mine = 0;
+		struct trace t;
+
+		if (!n || n > (1u << 20)) {
+			fprintf(stderr, "xgro-bench: bad flow count '%s'\n", tok);
+			return 2;
+		}
+		if (trace_build(&t, n)) {
+			fprintf(stderr, "xgro-bench: no memory for %u flows\n", n);
+			return 1;
+		}
+		struct result res[sizeof(rows) / sizeof(rows[0])][MAXREP];
+		size_t mem[sizeof(rows) / sizeof(rows[0])] = { 0 };
+		bool on[sizeof(rows) / sizeof(rows[0])] = { false };
+
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			on[i] = wanted(impl_arg, rows[i].impl) &&
+				(rows[i].kind == 0 || have_dpdk);
+		/* A B C A B C ...: drift on a noisy machine hits all alike */
+		for (int rep = 0; rep < repeat; rep++) {
+			for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+				const struct row *w = &rows[i];
+				int err = -1;
+
+				if (!on[i])
+					continue;
+				if (w->kind == 0)
+					err = xgro_run(&t, w->csum, secs, &res[i][rep],
+						       &mem[i]);
+#ifdef XGRO_HAVE_DPDK
+				else
+					err = dpdk_run(&t, w->kind == 2, secs, cap,
+						       &res[i][rep]);
+#endif
+				if (err || !res[i][rep].ns || !res[i][rep].outs) {
+					fprintf(stderr,
+						"xgro-bench: %s at %u flows failed\n",
+						w->impl, n);
+					return 1;
+				}
+			}
+		}
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			const struct row *w = &rows[i];
+			struct result r;
+			double mpps;
+
+			if (!on[i])
+				continue;
+			r = median(res[i], repeat);
+			mpps = (double)r.pkts * 1e3 / (double)r.ns;
+			if (!strcmp(w->impl, "xgro"))
+				mine = mpps;
+			if (w->kind == 1)
+				heavy = mpps;
+			if (json) {
+				printf("{\"flows\":%u,\"impl\":\"%s\",\"mpps\":%.3f,"
+				       "\"ns_per_pkt\":%.2f,\"segs_per_out\":%.2f",
+				       n, w->impl, mpps,
+				       (double)r.ns / (double)r.pkts,
+				       (double)r.pkts / (double)r.outs);
+				if (mem[i])
+					printf(",\"mem_bytes\":%zu", mem[i]);
+				printf("}\n");
+			} else {
+				char m[32] = "-";
+
+				if (mem[i])
+					snprintf(m, sizeof(m), "%.1f MiB",
+						 (double)mem[i] / (1 << 20));
+				printf("%8u  %-12s %9.2f %9.2f %9.2f %10s\n", n,
+				       w->impl, mpps,
+				       (double)r.ns / (double)r.pkts,
+				       (double)r.pkts / (double)r.outs, m);
+			}
+			fflush(stdout);
+		}
+		if (!json && mine > 0 && heavy > 0)
+			printf("%8u  xgro / dpdk-heavy = %.2fx\n", n, mine / heavy);
+		trace_free(&t);
+	}
+	return 0;
+}
