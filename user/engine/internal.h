@@ -46,7 +46,9 @@ struct pinfo {
 	uint8_t tcp_flags;
 	uint8_t ipv6;
 	uint8_t pad2;
+	uint32_t pad3; /* no implicit padding: the fuzzer compares whole structs */
 };
+_Static_assert(sizeof(struct pinfo) == 72, "pinfo has no hidden padding");
 
 static inline uint16_t ld16(const uint8_t *p)
 {

@@ -292,6 +292,7 @@ PARSE_INLINE bool parse_fast(const struct xgro_pkt *pkt, uint32_t protos,
 	pi->tcp_flags = f;
 	pi->ipv6 = 0;
 	pi->pad2 = 0;
+	pi->pad3 = 0;
 	return true;
 }
 
