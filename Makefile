@@ -35,7 +35,7 @@ DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 .DELETE_ON_ERROR:
 .PHONY: all test demo bench bench-engine fuzz install clean deps deps-bench
 
-all: $(BUILD)/libxgro.a $(BUILD)/xgro-bench
+all: $(BUILD)/libxgro.a $(BUILD)/xgro $(BUILD)/xgro-bench
 
 $(BUILD)/engine/%.o: user/engine/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -70,6 +70,26 @@ $(BUILD)/fuzz/fuzz_engine: tests/fuzz/fuzz_engine.c $(ENGINE_SRC) $(TESTLIB_SRC)
 	@echo "  CC      $@ (libFuzzer, ASan+UBSan)"
 	$(Q)$(CC) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-DXGRO_PARSE_CROSSCHECK $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
+
+# The XDP program and its skeleton.
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude $(WARN)
+$(BUILD)/xgro.bpf.o: bpf/xgro.bpf.c include/xgro.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xgro.skel.h: $(BUILD)/xgro.bpf.o
+	@echo "  GEN     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name xgro > $@
+
+# The loader CLI with the data path.
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CLI_SRC := $(wildcard user/cli/*.c) $(wildcard user/datapath/*.c)
+CLI_HDRS := $(wildcard user/cli/*.h user/datapath/*.h)
+$(BUILD)/xgro: $(CLI_SRC) $(CLI_HDRS) $(HDRS) $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -pthread -Iuser/cli -Iuser/datapath -I$(BUILD) \
+		$(CLI_SRC) $(BUILD)/libxgro.a -lxdp -lbpf -lelf -lz -o $@
 
 # The DPDK comparison is built only where pkg-config finds libdpdk.
 BENCH_SRC := bench/engine_bench.c tests/lib/pktgen.c
@@ -115,6 +135,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/xgro
 	install -m 644 $(BUILD)/libxgro.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/xgro.h include/xgro_engine.h $(DESTDIR)$(PREFIX)/include/xgro/
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(BUILD)/xgro $(DESTDIR)$(PREFIX)/sbin/
 
 clean:
 	rm -rf $(BUILD)

@@ -180,4 +180,20 @@ struct xgro_engine_stats {
 XGRO_STATIC_ASSERT(sizeof(struct xgro_engine_stats) == 21 * 8,
 		   "engine stats size");
 
+/* Per-queue worker figures in the pinned `worker_stats` array. */
+struct xgro_worker_stats {
+	struct xgro_engine_stats engine;
+	__u64 rx_frames; /* descriptors taken from the RX ring */
+	__u64 frames_in_flight; /* taken from the fill ring, not yet back */
+	__u64 sink_writes; /* writes to the tap or veth */
+	__u64 sink_errors; /* writes refused; their frames are dropped */
+	__u64 segmented; /* outputs cut in software (GSO write refused) */
+	__u64 flows_released; /* flows handed back to the stack (checksums) */
+	__u64 no_meta; /* frames without valid XDP metadata */
+	__u64 loops;
+};
+XGRO_STATIC_ASSERT(sizeof(struct xgro_worker_stats) ==
+			   sizeof(struct xgro_engine_stats) + 8 * 8,
+		   "worker stats size");
+
 #endif /* XGRO_H */

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xgro XDP classifier: parses each frame, keeps per-flow statistics, and
+ * steers bulk flows into the AF_XDP socket of the receiving queue. It
+ * fails open: whatever it cannot or should not steer goes to the stack,
+ * counted by reason.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xgro.h"
+
+#define MAX_QUEUES 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xgro_flow_key);
+	__type(value, struct xgro_flow_stats);
+} flows SEC(".maps");
+
+/* Shared, not per-CPU: one flow's frames may run on any CPU (veth, no RSS)
+ * and all must agree on which path the flow takes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xgro_flow_key);
+	__type(value, struct xgro_steer);
+} steer SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+/* Last loop of each queue's worker, bpf_ktime_get_ns() clock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* stamped without a syscall */
+	__uint(max_entries, MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u64);
+} heartbeat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XGRO_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* workers read it every loop */
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xgro_config);
+} config SEC(".maps");
+
+/* Written by the workers only; here so that it is pinned with BTF. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct xgro_worker_stats);
+} worker_stats SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int pass(__u32 reason)
+{
+	count(XGRO_CNT_PASSED);
+	count(reason);
+	return XDP_PASS;
+}
+
+struct parsed {
+	struct xgro_flow_key key;
+	__u32 l3_off;
+	__u32 l4_off;
+	__u32 pay_off;
+	__u32 pay_len;
+	__u8 tcp_flags;
+	__u8 pad[3];
+};
+
+static __always_inline bool link_local(const struct xgro_flow_key *k)
+{
+	if (k->family == 4) /* 169.254.0.0/16, and multicast/broadcast */
+		return (bpf_ntohl(k->daddr[0]) >> 16) == 0xa9fe ||
+		       (bpf_ntohl(k->daddr[0]) >> 28) == 0xe ||
+		       k->daddr[0] == 0xffffffff;
+	/* fe80::/10 and multicast ff00::/8 */
+	return (bpf_ntohl(k->daddr[0]) & 0xffc00000) == 0xfe800000 ||
+	       (bpf_ntohl(k->daddr[0]) >> 24) == 0xff;
+}
+
+/* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. */
+static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u32 off = sizeof(*eth), l3_end;
+	__u16 proto;
+	__u8 l4proto;
+
+	if ((void *)(eth + 1) > end)
+		return XGRO_CNT_PASS_MALFORMED;
+	proto = eth->h_proto;
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		__be16 *tag = data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(tag + 2) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		p->key.vlan[i] = (__u32)bpf_ntohs(proto) << 16 | bpf_ntohs(tag[0]);
+		p->key.nvlan = (__u8)(i + 1);
+		proto = tag[1];
+		off += 4;
+	}
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return XGRO_CNT_PASS_VLAN; /* a third tag */
+	p->l3_off = off;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + off;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		ihl = ip->ihl * 4;
+		if (ip->version != 4 || ihl < 20 ||
+		    bpf_ntohs(ip->tot_len) < ihl)
+			return XGRO_CNT_PASS_MALFORMED;
+		l3_end = off + bpf_ntohs(ip->tot_len);
+		if (data + l3_end > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return XGRO_CNT_PASS_FRAGMENT;
+		p->key.family = 4;
+		p->key.saddr[0] = ip->saddr;
+		p->key.daddr[0] = ip->daddr;
+		l4proto = ip->protocol;
+		off += ihl & 0x3c;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		if (ip6->version != 6)
+			return XGRO_CNT_PASS_MALFORMED;
+		l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		if (data + l3_end > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		p->key.family = 6;
+		__builtin_memcpy(p->key.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->key.daddr, &ip6->daddr, 16);
+		l4proto = ip6->nexthdr;
+		if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP) {
+			switch (l4proto) {
+			case 0: /* hop-by-hop */
+			case 43: /* routing */
+			case 44: /* fragment */
+			case 50: /* ESP */
+			case 51: /* AH */
+			case 60: /* destination options */
+			case 135: /* mobility */
+				return XGRO_CNT_PASS_IPV6_EXT;
+			}
+		}
+		off += sizeof(*ip6);
+	} else {
+		return XGRO_CNT_PASS_NOT_IP;
+	}
+	p->key.proto = l4proto;
+	p->l4_off = off;
+	if (l4proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + off;
+		__u32 doff;
+
+		if ((void *)(th + 1) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		doff = th->doff * 4;
+		if (doff < 20 || off + doff > l3_end)
+			return XGRO_CNT_PASS_MALFORMED;
+		p->key.sport = th->source;
+		p->key.dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->pay_off = off + doff;
+	} else if (l4proto == IPPROTO_UDP) {
+		struct udphdr *uh = data + off;
+
+		if ((void *)(uh + 1) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		if (bpf_ntohs(uh->len) < 8 || off + bpf_ntohs(uh->len) > l3_end)
+			return XGRO_CNT_PASS_MALFORMED;
+		p->key.sport = uh->source;
+		p->key.dport = uh->dest;
+		p->pay_off = off + 8;
+	} else {
+		return XGRO_CNT_PASS_PROTO;
+	}
+	p->pay_len = l3_end - p->pay_off;
+	return 0;
+}
+
+static __always_inline void flow_account(const struct parsed *p, __u64 len,
+					 __u64 now, bool steered)
+{
+	struct xgro_flow_stats *st, init = {};
+
+	st = bpf_map_lookup_elem(&flows, &p->key);
+	if (!st) {
+		init.first_ns = now;
+		bpf_map_update_elem(&flows, &p->key, &init, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&flows, &p->key);
+		if (!st)
+			return;
+	}
+	st->packets++;
+	st->bytes += len;
+	if (p->pay_len)
+		st->data_packets++;
+	if (steered)
+		st->steered++;
+	else
+		st->passed++;
+	st->last_ns = now;
+	st->tcp_flags |= p->tcp_flags;
+}
+
+/* Decides whether the flow is on the steered path now. */
+static __always_inline bool want_steer(const struct parsed *p,
+				       const struct xgro_config *cfg, __u64 now)
+{
+	struct xgro_steer *s, fresh = { .last_ns = now };
+
+	s = bpf_map_lookup_elem(&steer, &p->key);
+	if (s) {
+		bool idle = now - s->last_ns >
+			    (__u64)cfg->idle_release_ms * 1000000;
+
+		if (!idle) {
+			s->last_ns = now;
+			return !s->released;
+		}
+		/* idle long enough that nothing of it can still be held */
+		bpf_map_delete_elem(&steer, &p->key);
+	}
+	if (!p->pay_len || p->pay_len < cfg->min_payload)
+		return false;
+	bpf_map_update_elem(&steer, &p->key, &fresh, BPF_ANY);
+	return true;
+}
+
+SEC("xdp")
+int xgro_xdp(struct xdp_md *ctx)
+{
+	struct parsed p = {};
+	struct xgro_config *cfg;
+	struct xgro_meta *meta;
+	__u32 zero = 0, reason, queue = ctx->rx_queue_index, hash;
+	__u64 now, len, *hb;
+	void *data;
+	long ret;
+
+	count(XGRO_CNT_RX);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return pass(XGRO_CNT_PASS_NOT_STEERED);
+	reason = parse(ctx, &p);
+	if (reason)
+		return pass(reason);
+	len = ctx->data_end - ctx->data;
+	now = bpf_ktime_get_ns();
+	if ((p.key.proto == IPPROTO_TCP && !(cfg->protos & XGRO_PROTO_TCP)) ||
+	    (p.key.proto == IPPROTO_UDP && !(cfg->protos & XGRO_PROTO_UDP))) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_PROTO);
+	}
+	if (p.key.nvlan && !cfg->steer_vlan) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_VLAN);
+	}
+	if (link_local(&p.key)) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_LINK_LOCAL);
+	}
+	if (!want_steer(&p, cfg, now)) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_NOT_STEERED);
+	}
+	/* fail open: a frame the umem cannot hold, or a stalled worker */
+	if (len > cfg->frame_size) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_TOO_LARGE);
+	}
+	hb = bpf_map_lookup_elem(&heartbeat, &queue);
+	if (!hb || now - *hb > (__u64)cfg->heartbeat_ms * 1000000) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_STALE_WORKER);
+	}
+	hash = xgro_flow_hash(&p.key, cfg->hash_seed);
+	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
+		data = (void *)(long)ctx->data;
+		meta = (void *)(long)ctx->data_meta;
+		if ((void *)(meta + 1) <= data) {
+			meta->magic = XGRO_META_MAGIC;
+			meta->l3_off = (__u16)p.l3_off;
+			meta->l4_off = (__u16)p.l4_off;
+			meta->payload_off = (__u16)p.pay_off;
+			meta->hash = hash;
+			meta->pad = 0;
+		}
+	}
+	ret = bpf_redirect_map(&xsks, queue, XDP_PASS);
+	if (ret != XDP_REDIRECT) {
+		flow_account(&p, len, now, false);
+		return pass(XGRO_CNT_PASS_NO_SOCKET);
+	}
+	flow_account(&p, len, now, true);
+	count(XGRO_CNT_STEERED);
+	return XDP_REDIRECT;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

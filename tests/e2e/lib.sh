@@ -1,0 +1,142 @@
+# shellcheck shell=bash
+# Helpers for tests that build their own hosts: network namespaces joined
+# by veth pairs, names unique to this run, everything removed on exit (also
+# on failure). Traffic stays between the test's own namespaces.
+#
+# A test script sources this, defines test_* functions and calls run_tests.
+# Each test prints PASS:/FAIL:/SKIP: lines that tests/run.sh counts.
+
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+XGRO=$ROOT/build/xgro
+SUITE=${SUITE:-$(basename "$0" .sh)}
+TAG=${TAG:-$$}
+NS=()        # namespaces to delete
+PIDS=()      # processes we started, to end by PID
+TMP=
+
+cleanup() {
+	local p ns
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	for ns in "${NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	# an instance killed by a test leaves state: clean it like a user would
+	for f in /run/xgro/*"$TAG"*.state; do
+		[[ -e "$f" ]] && "$XGRO" detach "$(basename "$f" .state)" >/dev/null 2>&1
+	done
+	[[ -n "$TMP" ]] && rm -rf "$TMP"
+}
+
+# need_root / need_cmd: reasons to skip, printed by the caller.
+need_root() { [[ $EUID -eq 0 ]] || { echo "needs root"; return 1; }; }
+need_cmd() { command -v "$1" >/dev/null || { echo "needs $1"; return 1; }; }
+
+in_ns() { # NS CMD...: nsenter keeps the host's bpffs (ip netns exec would not)
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$@"
+}
+
+# mk_pair SENDER_NS RECEIVER_NS [QUEUES]: two hosts on one wire. The
+# sender's offloads are off so frames leave MTU-sized with full checksums,
+# as on a real wire; the receiver verifies checksums itself.
+mk_pair() {
+	local s=$1 r=$2 q=${3:-1}
+	ip netns add "$s" && NS+=("$s")
+	ip netns add "$r" && NS+=("$r")
+	ip link add "vs$TAG" numtxqueues "$q" numrxqueues "$q" netns "$s" type veth \
+		peer name "vr$TAG" numtxqueues "$q" numrxqueues "$q" netns "$r" || return 1
+	ip -n "$s" addr add 10.99.0.1/24 dev "vs$TAG"
+	ip -n "$r" addr add 10.99.0.2/24 dev "vr$TAG"
+	ip -n "$s" addr add fd99::1/64 dev "vs$TAG" nodad
+	ip -n "$r" addr add fd99::2/64 dev "vr$TAG" nodad
+	ip -n "$s" link set lo up
+	ip -n "$r" link set lo up
+	ip -n "$s" link set "vs$TAG" up
+	ip -n "$r" link set "vr$TAG" up
+	# permanent neighbours: no ARP/ND noise in the counters
+	local smac rmac
+	smac=$(ip -n "$s" -br link show "vs$TAG" | awk '{print $3}')
+	rmac=$(ip -n "$r" -br link show "vr$TAG" | awk '{print $3}')
+	ip -n "$s" neigh replace 10.99.0.2 lladdr "$rmac" dev "vs$TAG" nud permanent
+	ip -n "$r" neigh replace 10.99.0.1 lladdr "$smac" dev "vr$TAG" nud permanent
+	ip -n "$s" neigh replace fd99::2 lladdr "$rmac" dev "vs$TAG" nud permanent
+	ip -n "$r" neigh replace fd99::1 lladdr "$smac" dev "vr$TAG" nud permanent
+	in_ns "$s" ethtool -K "vs$TAG" tso off gso off tx off >/dev/null
+	in_ns "$r" ethtool -K "vr$TAG" rx off >/dev/null
+}
+
+# start_xgro NS IFACE ARGS...: attach in the background; waits until the
+# instance is up. Sets XPID.
+start_xgro() {
+	local ns=$1 ifc=$2
+	shift 2
+	in_ns "$ns" "$XGRO" attach "$ifc" "$@" >"$TMP/xgro-$ifc.log" 2>&1 &
+	XPID=$!
+	PIDS+=("$XPID")
+	for _ in $(seq 100); do
+		grep -q "attached to" "$TMP/xgro-$ifc.log" && return 0
+		kill -0 "$XPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "xgro attach failed: $(cat "$TMP/xgro-$ifc.log")"
+	return 1
+}
+
+# stop_xgro: SIGTERM and wait.
+stop_xgro() {
+	kill -TERM "$XPID" 2>/dev/null
+	wait "$XPID" 2>/dev/null
+}
+
+# json_get FILE PATH: a number from xgro's JSON (PATH like engine.csum_bad).
+json_get() {
+	python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$1" "$2"
+}
+
+# leftovers NS IFACE: prints anything xgro left behind.
+leftovers() {
+	local ns=$1 ifc=$2
+	in_ns "$ns" ip link show "$ifc" 2>/dev/null | grep -q " xdp" && echo "XDP program on $ifc"
+	[[ -e /sys/fs/bpf/xgro/$ifc ]] && echo "pins in /sys/fs/bpf/xgro/$ifc"
+	[[ -e /run/xgro/$ifc.pid || -e /run/xgro/$ifc.state ]] && echo "state in /run/xgro"
+	in_ns "$ns" ip -br link | grep -q "^xg" && echo "tap: $(in_ns "$ns" ip -br link | grep '^xg')"
+	true
+}
+
+run_tests() { # each test_* function: a PASS/FAIL/SKIP line
+	local t out rc
+	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+		if [[ -n "${ONLY:-}" && "$t" != *"$ONLY"* ]]; then
+			continue
+		fi
+		# a subshell per test, with its own namespaces, processes and
+		# files, all removed when it ends however it ends
+		out=$( (
+			NS=() PIDS=() TMP=$(mktemp -d /tmp/xgro-test.XXXXXX)
+			trap cleanup EXIT
+			"$t"
+		) 2>&1)
+		rc=$?
+		if [[ $rc -eq 0 ]]; then
+			echo "PASS: $SUITE/${t#test_}"
+		elif [[ $rc -eq 77 ]]; then
+			echo "SKIP: $SUITE/${t#test_}: $(echo "$out" | tail -1)"
+		else
+			echo "FAIL: $SUITE/${t#test_}: $(echo "$out" | tail -3 | tr '\n' ' ')"
+		fi
+		[[ -n "${VERBOSE:-}" ]] && echo "$out" | sed 's/^/    /'
+	done
+}
+
+# fail MSG: end the current test as failed.
+fail() { echo "$*"; return 1; }

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * xgro attach IFACE: load the classifier, pin its maps, attach it through
+ * a bpf_link (so that it goes away with this process, whatever kills it),
+ * start the workers, and stay in the foreground until SIGINT or SIGTERM.
+ * Every step taken is undone, in reverse, on the way out and on failure.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_link.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "dataplane.h"
+#include "log.h"
+#include "xgro.skel.h"
+
+struct attach_opts {
+	const char *ifname;
+	const char *pin_dir;
+	bool skb_mode;
+	struct xgro_config cfg;
+	struct xgro_dp_opts dp;
+};
+
+enum {
+	O_MODE = 256, O_PIN_DIR, O_QUEUES, O_CPUS, O_REINJECT, O_MAX_FLOWS,
+	O_ZC, O_COPY, O_BUSY_POLL, O_CFG,
+};
+
+/* Options and their help, declared once. Keys of struct xgro_config
+ * (flush-us, csum, ...) are options too, through config.c. */
+static const struct {
+	const char *name;
+	int has_arg, id;
+	const char *arg, *help;
+} opt_table[] = {
+	{ "mode", 1, O_MODE, "native|skb", "XDP attach mode (native)" },
+	{ "pin-dir", 1, O_PIN_DIR, "DIR", "pin maps here (" XGRO_PIN_ROOT "/IFACE)" },
+	{ "queues", 1, O_QUEUES, "N|all", "RX queues to serve (all)" },
+	{ "cpus", 1, O_CPUS, "LIST", "one worker per CPU listed, e.g. 0-1 (all CPUs)" },
+	{ "reinject", 1, O_REINJECT, "tap[:NAME]|veth:NAME", "where merged packets enter the stack (tap)" },
+	{ "max-flows", 1, O_MAX_FLOWS, "N", "flows each queue may hold (4096)" },
+	{ "zero-copy", 0, O_ZC, NULL, "require AF_XDP zero-copy" },
+	{ "copy", 0, O_COPY, NULL, "use copy mode (default: zero-copy if the driver has it)" },
+	{ "busy-poll", 0, O_BUSY_POLL, NULL, "busy-poll the sockets" },
+	{ "flush-us", 1, O_CFG, "N", NULL },
+	{ "max-size", 1, O_CFG, "BYTES", NULL },
+	{ "csum", 1, O_CFG, "verify|fold|trust", NULL },
+	{ "proto", 1, O_CFG, "tcp,udp", NULL },
+	{ "min-payload", 1, O_CFG, "N", NULL },
+	{ "idle-release-ms", 1, O_CFG, "N", NULL },
+	{ "heartbeat-ms", 1, O_CFG, "N", NULL },
+	{ "verbose", 0, 'v', NULL, "more messages (libbpf's too)" },
+	{ "help", 0, 'h', NULL, "this text" },
+};
+
+#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xgro attach IFACE [options]\n"
+		   "Attach xgro to IFACE and run in the foreground until "
+		   "SIGINT/SIGTERM.\n\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[64];
+
+		snprintf(left, sizeof(left), "--%s%s%s", opt_table[i].name,
+			 opt_table[i].arg ? " " : "",
+			 opt_table[i].arg ? opt_table[i].arg : "");
+		fprintf(f, "  %-34s %s\n", left,
+			opt_table[i].help ? opt_table[i].help :
+					    xgro_config_help(opt_table[i].name));
+	}
+}
+
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "xgro: ");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\n");
+	return -EINVAL;
+}
+
+static int parse_opts(int argc, char **argv, struct attach_opts *o)
+{
+	struct option lo[NOPTS + 1];
+	int c, idx;
+
+	memset(lo, 0, sizeof(lo));
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){ opt_table[i].name, opt_table[i].has_arg,
+					 NULL, opt_table[i].id };
+	xgro_config_defaults(&o->cfg);
+	xgro_dp_defaults(&o->dp);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", lo, &idx)) != -1) {
+		switch (c) {
+		case O_MODE:
+			if (strcmp(optarg, "native") && strcmp(optarg, "skb"))
+				return usage_error("--mode: '%s': want native or skb",
+						   optarg, NULL);
+			o->skb_mode = !strcmp(optarg, "skb");
+			break;
+		case O_PIN_DIR:
+			if (optarg[0] != '/')
+				return usage_error("--pin-dir: '%s': want an absolute path",
+						   optarg, NULL);
+			o->pin_dir = optarg;
+			break;
+		case O_QUEUES:
+			if (!strcmp(optarg, "all"))
+				o->dp.queues = 0;
+			else if (xgro_parse_u32(optarg, 1, XGRO_MAX_QUEUES,
+						&o->dp.queues))
+				return usage_error("--queues: '%s': want all or 1..64",
+						   optarg, NULL);
+			break;
+		case O_CPUS: {
+			int n = xgro_parse_cpus(optarg, &o->dp.cpus);
+
+			if (n == -ERANGE)
+				return usage_error("--cpus: '%s': names a CPU this "
+						   "machine does not have", optarg, NULL);
+			if (n < 0)
+				return usage_error("--cpus: '%s': want a list like 0-1,3",
+						   optarg, NULL);
+			break;
+		}
+		case O_REINJECT:
+			if (xgro_dp_parse_reinject(optarg, &o->dp))
+				return usage_error("--reinject: '%s': want tap, tap:NAME "
+						   "or veth:NAME", optarg, NULL);
+			break;
+		case O_MAX_FLOWS:
+			if (xgro_parse_u32(optarg, 1, 1u << 20, &o->dp.max_flows))
+				return usage_error("--max-flows: '%s': want 1..1048576",
+						   optarg, NULL);
+			break;
+		case O_ZC:
+			o->dp.xsk_mode = XGRO_XSK_ZEROCOPY;
+			break;
+		case O_COPY:
+			o->dp.xsk_mode = XGRO_XSK_COPY;
+			break;
+		case O_BUSY_POLL:
+			o->dp.busy_poll = true;
+			break;
+		case O_CFG:
+			if (xgro_config_set(&o->cfg, lo[idx].name, optarg)) {
+				fprintf(stderr, "xgro: --%s: '%s': want %s\n",
+					lo[idx].name, optarg,
+					xgro_config_help(lo[idx].name));
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			xgro_verbosity = XGRO_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "xgro: attach: want exactly one interface\n");
+		usage(stderr);
+		return -EINVAL;
+	}
+	o->ifname = argv[optind];
+	if (o->cfg.csum_mode == XGRO_CSUM_FOLD && o->dp.sink == XGRO_SINK_VETH)
+		return usage_error("--csum fold: %s%s", "needs the tap sink: the "
+				   "veth sink's frames are forwarded with fresh "
+				   "checksums, so a bad segment would pass",
+				   "");
+	return 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct instance {
+	struct xgro *skel;
+	int link_fd; /* closing it detaches the program */
+	struct xgro_state st;
+	struct xgro_dataplane *dp;
+	bool pinned, state_written;
+};
+
+static const char *map_names[] = { "config",	"counters",	"flows",
+				   "steer",	"heartbeat",	"worker_stats",
+				   "xsks",	NULL };
+
+static struct bpf_map *map_by_name(struct xgro *skel, const char *name)
+{
+	return bpf_object__find_map_by_name(skel->obj, name);
+}
+
+static int pin_all(struct instance *in)
+{
+	char path[PATH_MAX + 32];
+	int err;
+
+	err = xgro_mkdir_p(in->st.pin_dir, 0700);
+	if (err) {
+		pr_err("pin directory %s: %s", in->st.pin_dir, strerror(-err));
+		return err;
+	}
+	in->pinned = true;
+	for (int i = 0; map_names[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", in->st.pin_dir,
+			 map_names[i]);
+		err = bpf_map__pin(map_by_name(in->skel, map_names[i]), path);
+		if (err) {
+			pr_err("pinning map %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void teardown(struct instance *in)
+{
+	if (in->dp)
+		xgro_dp_stop(in->dp);
+	in->dp = NULL;
+	if (in->link_fd > 0)
+		close(in->link_fd);
+	in->link_fd = -1;
+	if (in->pinned || in->state_written)
+		xgro_state_cleanup(&in->st);
+	xgro__destroy(in->skel);
+	in->skel = NULL;
+}
+
+/* An earlier instance for the same pins: refuse if alive, else clean up. */
+static int claim(const struct attach_opts *o, struct instance *in)
+{
+	struct xgro_state old;
+
+	if (xgro_state_read(in->st.id, &old))
+		return 0;
+	if (xgro_pid_alive(old.pid)) {
+		pr_err("interface '%s': already attached by xgro pid %d (pins in %s); "
+		       "use --pin-dir for another instance of the same name",
+		       o->ifname, old.pid, old.pin_dir);
+		return -EBUSY;
+	}
+	pr_warn("cleaning up after a dead instance (pid %d)", old.pid);
+	xgro_state_cleanup(&old);
+	return 0;
+}
+
+static int load(const struct attach_opts *o, struct instance *in)
+{
+	struct xgro_config cfg = o->cfg;
+	uint32_t zero = 0;
+	int err;
+
+	in->skel = xgro__open();
+	if (!in->skel) {
+		err = -errno;
+		pr_err("opening the XDP program: %s", strerror(-err));
+		return err;
+	}
+	err = xgro__load(in->skel);
+	if (err) {
+		pr_err("loading the XDP program: %s%s", strerror(-err),
+		       xgro_verbosity < XGRO_LOG_DEBUG ? " (-v shows the verifier log)" : "");
+		return err;
+	}
+	if (getrandom(&cfg.hash_seed, sizeof(cfg.hash_seed), 0) !=
+	    sizeof(cfg.hash_seed))
+		cfg.hash_seed = (uint32_t)getpid() * 2654435761u;
+	err = bpf_map_update_elem(bpf_map__fd(in->skel->maps.config), &zero,
+				  &cfg, BPF_ANY);
+	if (err) {
+		pr_err("writing the config map: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int link_xdp(const struct attach_opts *o, struct instance *in)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo,
+		    .flags = o->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	struct bpf_link_info li = { 0 };
+	uint32_t len = sizeof(li);
+	int fd, err;
+
+	fd = bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp),
+			     in->st.ifindex, BPF_XDP, &lo);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -EBUSY || err == -EEXIST)
+			pr_err("interface '%s': already has an XDP program",
+			       o->ifname);
+		else if (err == -EOPNOTSUPP && !o->skb_mode)
+			pr_err("interface '%s': no native XDP in its driver (try --mode skb)",
+			       o->ifname);
+		else
+			pr_err("interface '%s': attaching XDP: %s", o->ifname,
+			       strerror(-err));
+		return err;
+	}
+	in->link_fd = fd;
+	if (!bpf_obj_get_info_by_fd(fd, &li, &len)) {
+		in->st.link_id = li.id;
+		in->st.prog_id = li.prog_id;
+	}
+	return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct attach_opts o = { 0 };
+	struct instance in = { .link_fd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint32_t prog_id = 0;
+	int err, nq;
+
+	if (parse_opts(argc, argv, &o))
+		return EXIT_USAGE;
+	if (geteuid() != 0) {
+		pr_err("attach: needs root (CAP_BPF, CAP_NET_ADMIN)");
+		return EXIT_RUNTIME;
+	}
+	in.st.ifindex = (int)if_nametoindex(o.ifname);
+	if (!in.st.ifindex) {
+		pr_err("interface '%s': %s", o.ifname, strerror(ENODEV));
+		return EXIT_RUNTIME;
+	}
+	nq = xgro_rx_queues(o.ifname);
+	if (nq < 0) {
+		pr_err("interface '%s': reading its queues: %s", o.ifname,
+		       strerror(-nq));
+		return EXIT_RUNTIME;
+	}
+	if (o.dp.queues > (uint32_t)nq) {
+		pr_err("interface '%s': --queues %u, but it has %d RX queue%s",
+		       o.ifname, o.dp.queues, nq, nq == 1 ? "" : "s");
+		return EXIT_RUNTIME;
+	}
+	if (!o.dp.queues)
+		o.dp.queues = (uint32_t)(nq < XGRO_MAX_QUEUES ? nq : XGRO_MAX_QUEUES);
+	if (!bpf_xdp_query_id(in.st.ifindex, 0, &prog_id) && prog_id) {
+		pr_err("interface '%s': already has an XDP program (id %u)",
+		       o.ifname, prog_id);
+		return EXIT_RUNTIME;
+	}
+	err = xgro_bpffs_ensure();
+	if (err) {
+		pr_err("bpffs unavailable at %s: %s", XGRO_BPFFS, strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	snprintf(in.st.ifname, sizeof(in.st.ifname), "%s", o.ifname);
+	xgro_pin_dir(o.ifname, o.pin_dir, in.st.pin_dir, sizeof(in.st.pin_dir));
+	xgro_state_id(in.st.id, sizeof(in.st.id), o.ifname, o.pin_dir);
+	snprintf(in.st.mode, sizeof(in.st.mode), "%s", o.skb_mode ? "skb" : "native");
+	in.st.pid = getpid();
+	if (claim(&o, &in))
+		return EXIT_RUNTIME;
+	if (!access(in.st.pin_dir, F_OK)) {
+		pr_err("pin directory %s: exists and is not a dead xgro's; "
+		       "choose another with --pin-dir", in.st.pin_dir);
+		return EXIT_RUNTIME;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if ((err = load(&o, &in)) || (err = pin_all(&in)))
+		goto fail;
+	/* state before the link: from here on a crash leaves pins that
+	 * `detach` must find */
+	in.state_written = true;
+	err = xgro_state_write(&in.st);
+	if (err) {
+		pr_err("state file in %s: %s", XGRO_RUN_DIR, strerror(-err));
+		goto fail;
+	}
+	if ((err = link_xdp(&o, &in)))
+		goto fail;
+	err = xgro_dp_start(&in.dp, &o.dp, &o.cfg, &in.st, in.skel->obj);
+	if (err)
+		goto fail;
+	err = xgro_state_write(&in.st);
+	if (err) {
+		pr_err("state file in %s: %s", XGRO_RUN_DIR, strerror(-err));
+		goto fail;
+	}
+	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u worker%s, "
+		"AF_XDP %s, reinject %s",
+		o.ifname, in.st.mode, in.st.prog_id, in.st.queues,
+		in.st.queues == 1 ? "" : "s", in.st.workers,
+		in.st.workers == 1 ? "" : "s", in.st.xsk_mode, in.st.reinject);
+	while (!stop_signal) {
+		err = xgro_dp_poll(in.dp, 200);
+		if (err) {
+			pr_err("data path: %s", strerror(-err));
+			break;
+		}
+	}
+	if (stop_signal)
+		pr_info("xgro: %s: detaching", strsignal(stop_signal));
+	teardown(&in);
+	return err ? EXIT_RUNTIME : 0;
+fail:
+	teardown(&in);
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/* Declarations shared by the xgro command's source files. */
+#ifndef XGRO_CLI_H
+#define XGRO_CLI_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xgro.h"
+
+#define XGRO_RUN_DIR "/run/xgro"
+#define XGRO_BPFFS "/sys/fs/bpf"
+#define XGRO_PIN_ROOT XGRO_BPFFS "/xgro"
+#define XGRO_MAX_QUEUES 64
+#define XGRO_UMEM_FRAME 4096
+#define XGRO_XDP_HEADROOM 256
+
+/* Exit statuses. */
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* ---- config.c: the keys of struct xgro_config users may set ---- */
+void xgro_config_defaults(struct xgro_config *c);
+/* Sets one key from text. 0, -ENOENT (no such key) or -EINVAL. */
+int xgro_config_set(struct xgro_config *c, const char *key, const char *val);
+/* Text of one key's value; NULL for an unknown key. */
+const char *xgro_config_get(const struct xgro_config *c, const char *key,
+			    char *buf, size_t len);
+/* The settable keys, NULL-terminated, for help and status. */
+extern const char *const xgro_config_keys[];
+/* What a key accepts, for error messages. */
+const char *xgro_config_help(const char *key);
+
+/* ---- state.c: one instance's state under /run/xgro ---- */
+struct xgro_sysctl_saved {
+	char path[128];
+	char value[32];
+};
+
+struct xgro_state {
+	char id[160]; /* file name stem: the interface, or pin-<dir> */
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	int pid;
+	char pin_dir[PATH_MAX];
+	char mode[8]; /* native, skb */
+	uint32_t prog_id, link_id;
+	uint32_t queues, workers;
+	char xsk_mode[16]; /* zerocopy, copy, none */
+	char reinject[64]; /* tap:NAME, veth:NAME, none */
+	char tap[IF_NAMESIZE]; /* a tap xgro created, to remove */
+	char gso[32]; /* what the sink's GSO probe found */
+	int nsysctl;
+	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
+};
+
+void xgro_state_id(char *id, size_t n, const char *ifname,
+		   const char *pin_dir);
+int xgro_state_write(const struct xgro_state *s);
+int xgro_state_read(const char *id, struct xgro_state *s);
+void xgro_state_remove(const char *id);
+bool xgro_pid_alive(int pid);
+/* Calls fn for every state file; returns what fn returned if non-zero. */
+int xgro_state_each(int (*fn)(const struct xgro_state *s, void *u), void *u);
+/* Removes what a dead instance left: pins, tap, sysctl changes, files. */
+void xgro_state_cleanup(const struct xgro_state *s);
+
+/* ---- util.c ---- */
+int xgro_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* "0-2,5" into a bitmask of at most 64 CPUs; returns count or -EINVAL. */
+int xgro_parse_cpus(const char *s, uint64_t *mask);
+int xgro_rx_queues(const char *ifname); /* >= 1, or -errno */
+int xgro_bpffs_ensure(void);
+int xgro_mkdir_p(const char *path, unsigned mode);
+const char *xgro_pin_dir(const char *ifname, const char *opt, char *buf,
+			 size_t n);
+
+/* ---- the commands ---- */
+struct xgro_maps {
+	int config, counters, flows, steer, heartbeat, worker_stats, xsks;
+};
+/* Opens the pinned maps of an instance (by interface, optional pin dir). */
+int xgro_maps_open(const char *ifname, const char *pin_dir,
+		   struct xgro_maps *m, struct xgro_state *st);
+void xgro_maps_close(struct xgro_maps *m);
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+
+#endif

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xgro status, stats, flows and set: readers (and one writer) of the pins. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "json.h"
+#include "log.h"
+
+struct show_opts {
+	const char *ifname, *pin_dir;
+	bool json;
+	uint32_t watch, top;
+};
+
+static int parse_show(int argc, char **argv, const char *cmd, bool need_if,
+		      bool watch, bool top, struct show_opts *o)
+{
+	static const struct option lo[] = {
+		{ "json", 0, NULL, 'j' },     { "watch", 1, NULL, 'w' },
+		{ "top", 1, NULL, 't' },      { "pin-dir", 1, NULL, 'p' },
+		{ "help", 0, NULL, 'h' },     { 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->top = 20;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'w':
+			if (!watch || xgro_parse_u32(optarg, 1, 86400, &o->watch)) {
+				fprintf(stderr, "xgro: %s: --watch: want 1..86400 seconds\n",
+					cmd);
+				return -EINVAL;
+			}
+			break;
+		case 't':
+			if (!top || xgro_parse_u32(optarg, 1, 1000000, &o->top)) {
+				fprintf(stderr, "xgro: %s: --top: want 1..1000000\n", cmd);
+				return -EINVAL;
+			}
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 'h':
+			printf("usage: xgro %s %sIFACE%s [--json]%s%s [--pin-dir DIR]\n",
+			       cmd, need_if ? "" : "[", need_if ? "" : "]",
+			       watch ? " [--watch SECONDS]" : "",
+			       top ? " [--top N]" : "");
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		o->ifname = argv[optind++];
+	if (optind < argc || (need_if && !o->ifname)) {
+		fprintf(stderr, "xgro: %s: want %sone interface\n", cmd,
+			need_if ? "" : "at most ");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- status ---- */
+
+static void config_print(const struct xgro_config *c, struct json *j)
+{
+	char buf[64];
+
+	for (int i = 0; xgro_config_keys[i]; i++) {
+		const char *v = xgro_config_get(c, xgro_config_keys[i], buf,
+						sizeof(buf));
+
+		if (j)
+			json_str(j, xgro_config_keys[i], v);
+		else
+			printf("    %-16s %s\n", xgro_config_keys[i], v);
+	}
+}
+
+static int read_config(const char *pin_dir, struct xgro_config *c)
+{
+	char path[PATH_MAX + 16];
+	uint32_t zero = 0;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/config", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, c))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+struct status_ctx {
+	const char *ifname;
+	bool json;
+	int shown;
+	struct json j;
+};
+
+static int status_one(const struct xgro_state *s, void *u)
+{
+	struct status_ctx *c = u;
+	bool alive = xgro_pid_alive(s->pid);
+	struct xgro_config cfg;
+	bool have_cfg;
+
+	if (c->ifname && strcmp(c->ifname, s->ifname))
+		return 0;
+	have_cfg = alive && !read_config(s->pin_dir, &cfg);
+	c->shown++;
+	if (c->json) {
+		json_obj_open(&c->j, NULL);
+		json_str(&c->j, "ifname", s->ifname);
+		json_u64(&c->j, "pid", (uint64_t)s->pid);
+		json_bool(&c->j, "running", alive);
+		json_str(&c->j, "mode", s->mode);
+		json_u64(&c->j, "prog_id", s->prog_id);
+		json_u64(&c->j, "link_id", s->link_id);
+		json_u64(&c->j, "queues", s->queues);
+		json_u64(&c->j, "workers", s->workers);
+		json_str(&c->j, "xsk_mode", s->xsk_mode);
+		json_str(&c->j, "reinject", s->reinject);
+		json_str(&c->j, "gso", s->gso);
+		json_str(&c->j, "pin_dir", s->pin_dir);
+		if (have_cfg) {
+			json_obj_open(&c->j, "config");
+			config_print(&cfg, &c->j);
+			json_obj_close(&c->j);
+		}
+		json_obj_close(&c->j);
+		return 0;
+	}
+	printf("%s: %s (pid %d)\n", s->ifname, alive ? "attached" : "DEAD, run 'xgro detach'",
+	       s->pid);
+	printf("  xdp       %s mode, program id %u, link id %u\n", s->mode,
+	       s->prog_id, s->link_id);
+	printf("  queues    %u, workers %u, AF_XDP %s\n", s->queues, s->workers,
+	       s->xsk_mode);
+	printf("  reinject  %s (GSO writes: %s)\n", s->reinject, s->gso);
+	printf("  pins      %s\n", s->pin_dir);
+	if (have_cfg) {
+		printf("  config\n");
+		config_print(&cfg, NULL);
+	}
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct show_opts o;
+	struct status_ctx c = { 0 };
+
+	if (parse_show(argc, argv, "status", false, false, false, &o))
+		return EXIT_USAGE;
+	c.ifname = o.ifname;
+	c.json = o.json;
+	if (c.json) {
+		json_begin(&c.j, stdout);
+		json_arr_open(&c.j, "instances");
+	}
+	xgro_state_each(status_one, &c);
+	if (c.json) {
+		json_arr_close(&c.j);
+		json_end(&c.j);
+	} else if (!c.shown) {
+		printf("no xgro instance%s%s\n", o.ifname ? " on " : "",
+		       o.ifname ? o.ifname : "");
+	}
+	if (o.ifname && !c.shown) {
+		if (c.json)
+			return EXIT_RUNTIME;
+		pr_err("interface '%s': no xgro instance", o.ifname);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* ---- stats ---- */
+
+static const char *const cnt_names[XGRO_CNT_MAX] = {
+	[XGRO_CNT_RX] = "rx",
+	[XGRO_CNT_STEERED] = "steered",
+	[XGRO_CNT_PASSED] = "passed",
+	[XGRO_CNT_PASS_NOT_IP] = "pass_not_ip",
+	[XGRO_CNT_PASS_PROTO] = "pass_proto",
+	[XGRO_CNT_PASS_FRAGMENT] = "pass_fragment",
+	[XGRO_CNT_PASS_IPV6_EXT] = "pass_ipv6_ext",
+	[XGRO_CNT_PASS_LINK_LOCAL] = "pass_link_local",
+	[XGRO_CNT_PASS_VLAN] = "pass_vlan",
+	[XGRO_CNT_PASS_MALFORMED] = "pass_malformed",
+	[XGRO_CNT_PASS_NOT_STEERED] = "pass_not_steered",
+	[XGRO_CNT_PASS_NO_SOCKET] = "pass_no_socket",
+	[XGRO_CNT_PASS_STALE_WORKER] = "pass_stale_worker",
+	[XGRO_CNT_PASS_TOO_LARGE] = "pass_too_large",
+};
+
+static const char *const eng_names[] = {
+	"packets_in",	     "packets_out",	  "superpackets_out",
+	"segments_merged",   "bytes_in",	  "bytes_out",
+	"flush_psh",	     "flush_short",	  "flush_size",
+	"flush_segs",	     "flush_age",	  "flush_table_full",
+	"flush_budget",	     "flush_unmergeable", "flush_mismatch",
+	"flush_explicit",    "alone_not_flow",	  "alone_unmergeable",
+	"csum_bad",	     "ip_csum_bad",	  "malformed",
+	"rx_frames",	     "frames_in_flight",  "sink_writes",
+	"sink_errors",	     "segmented",	  "flows_released",
+	"no_meta",	     "loops",
+};
+_Static_assert(sizeof(eng_names) / sizeof(eng_names[0]) ==
+		       sizeof(struct xgro_worker_stats) / 8,
+	       "a name for every worker figure");
+
+static int read_counters(int fd, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < XGRO_CNT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+static void read_workers(int fd, uint32_t nq, struct xgro_worker_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (uint32_t q = 0; q < nq && q < XGRO_MAX_QUEUES; q++) {
+		struct xgro_worker_stats w;
+		const uint64_t *src = (const uint64_t *)&w;
+		uint64_t *dst = (uint64_t *)sum;
+
+		if (bpf_map_lookup_elem(fd, &q, &w))
+			continue;
+		for (size_t i = 0; i < sizeof(w) / 8; i++)
+			dst[i] += src[i];
+	}
+}
+
+static void print_stats(const struct show_opts *o, const uint64_t *cnt,
+			const struct xgro_worker_stats *w)
+{
+	const uint64_t *e = (const uint64_t *)w;
+	double segs = w->engine.superpackets_out ?
+			      (double)w->engine.segments_merged /
+				      (double)w->engine.superpackets_out :
+			      0;
+
+	if (o->json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "ifname", o->ifname);
+		json_obj_open(&j, "xdp");
+		for (int i = 0; i < XGRO_CNT_MAX; i++)
+			json_u64(&j, cnt_names[i], cnt[i]);
+		json_obj_close(&j);
+		json_obj_open(&j, "engine");
+		for (size_t i = 0; i < sizeof(*w) / 8; i++)
+			json_u64(&j, eng_names[i], e[i]);
+		json_double(&j, "segments_per_superpacket", segs);
+		json_obj_close(&j);
+		json_end(&j);
+		return;
+	}
+	printf("%s xdp:", o->ifname);
+	for (int i = 0; i < XGRO_CNT_MAX; i++)
+		if (i < 3 || cnt[i])
+			printf(" %s %llu", cnt_names[i], (unsigned long long)cnt[i]);
+	printf("\n%s engine: segments/superpacket %.2f\n", o->ifname, segs);
+	for (size_t i = 0; i < sizeof(*w) / 8; i++)
+		if (e[i] || i < 4)
+			printf("  %-20s %llu\n", eng_names[i],
+			       (unsigned long long)e[i]);
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	struct show_opts o;
+	struct xgro_maps m;
+	struct xgro_state st;
+	uint64_t cnt[XGRO_CNT_MAX];
+	struct xgro_worker_stats w;
+
+	if (parse_show(argc, argv, "stats", true, true, false, &o))
+		return EXIT_USAGE;
+	if (xgro_maps_open(o.ifname, o.pin_dir, &m, &st))
+		return EXIT_RUNTIME;
+	for (;;) {
+		if (read_counters(m.counters, cnt)) {
+			pr_err("interface '%s': reading counters: %s", o.ifname,
+			       strerror(errno));
+			xgro_maps_close(&m);
+			return EXIT_RUNTIME;
+		}
+		read_workers(m.worker_stats, st.queues, &w);
+		print_stats(&o, cnt, &w);
+		if (!o.watch || !xgro_pid_alive(st.pid))
+			break;
+		sleep(o.watch);
+	}
+	xgro_maps_close(&m);
+	return 0;
+}
+
+/* ---- flows ---- */
+
+struct flow_row {
+	struct xgro_flow_key key;
+	struct xgro_flow_stats st;
+};
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct flow_row *x = a, *y = b;
+
+	return x->st.bytes < y->st.bytes ? 1 : x->st.bytes > y->st.bytes ? -1 : 0;
+}
+
+static void addr_str(const struct xgro_flow_key *k, const uint32_t *a,
+		     uint16_t port, char *buf, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(k->family == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip));
+	snprintf(buf, n, k->family == 4 ? "%s:%u" : "[%s]:%u", ip, ntohs(port));
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	struct show_opts o;
+	struct xgro_maps m;
+	struct xgro_state st;
+	struct flow_row *rows = NULL;
+	struct xgro_flow_stats *per;
+	struct xgro_flow_key key, next;
+	int ncpu = libbpf_num_possible_cpus();
+	size_t n = 0, cap = 0;
+	bool first = true;
+
+	if (parse_show(argc, argv, "flows", true, false, true, &o))
+		return EXIT_USAGE;
+	if (xgro_maps_open(o.ifname, o.pin_dir, &m, &st))
+		return EXIT_RUNTIME;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return EXIT_RUNTIME;
+	while (!bpf_map_get_next_key(m.flows, first ? NULL : &key, &next)) {
+		struct flow_row r = { .key = next };
+
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(m.flows, &next, per))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			const struct xgro_flow_stats *p = &per[c];
+
+			if (!p->packets)
+				continue;
+			r.st.packets += p->packets;
+			r.st.bytes += p->bytes;
+			r.st.data_packets += p->data_packets;
+			r.st.steered += p->steered;
+			r.st.passed += p->passed;
+			r.st.tcp_flags |= p->tcp_flags;
+			if (!r.st.first_ns || p->first_ns < r.st.first_ns)
+				r.st.first_ns = p->first_ns;
+			if (p->last_ns > r.st.last_ns)
+				r.st.last_ns = p->last_ns;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			rows = realloc(rows, cap * sizeof(*rows));
+			if (!rows)
+				return EXIT_RUNTIME;
+		}
+		rows[n++] = r;
+	}
+	qsort(rows, n, sizeof(*rows), by_bytes);
+	if (n > o.top)
+		n = o.top;
+	if (o.json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_str(&j, "ifname", o.ifname);
+		json_arr_open(&j, "flows");
+	for (size_t i = 0; i < n; i++) {
+			char s[64], d[64];
+			struct flow_row *r = &rows[i];
+
+			addr_str(&r->key, r->key.saddr, r->key.sport, s, sizeof(s));
+			addr_str(&r->key, r->key.daddr, r->key.dport, d, sizeof(d));
+			json_obj_open(&j, NULL);
+			json_str(&j, "proto", r->key.proto == 6 ? "tcp" : "udp");
+			json_str(&j, "src", s);
+			json_str(&j, "dst", d);
+			json_u64(&j, "vlans", r->key.nvlan);
+			json_u64(&j, "packets", r->st.packets);
+			json_u64(&j, "bytes", r->st.bytes);
+			json_u64(&j, "data_packets", r->st.data_packets);
+			json_u64(&j, "steered", r->st.steered);
+			json_u64(&j, "passed", r->st.passed);
+			json_u64(&j, "tcp_flags", r->st.tcp_flags);
+			json_u64(&j, "first_ns", r->st.first_ns);
+			json_u64(&j, "last_ns", r->st.last_ns);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		json_end(&j);
+	} else {
+		printf("%-5s %-44s %-44s %10s %12s %10s %10s\n", "proto", "source",
+		       "destination", "packets", "bytes", "steered", "passed");
+		for (size_t i = 0; i < n; i++) {
+			char s[64], d[64];
+			struct flow_row *r = &rows[i];
+
+			addr_str(&r->key, r->key.saddr, r->key.sport, s, sizeof(s));
+			addr_str(&r->key, r->key.daddr, r->key.dport, d, sizeof(d));
+			printf("%-5s %-44s %-44s %10llu %12llu %10llu %10llu\n",
+			       r->key.proto == 6 ? "tcp" : "udp", s, d,
+			       (unsigned long long)r->st.packets,
+			       (unsigned long long)r->st.bytes,
+			       (unsigned long long)r->st.steered,
+			       (unsigned long long)r->st.passed);
+		}
+	}
+	free(rows);
+	free(per);
+	xgro_maps_close(&m);
+	return 0;
+}
+
+/* ---- set ---- */
+
+int cmd_set(int argc, char **argv)
+{
+	struct xgro_maps m;
+	struct xgro_state st;
+	struct xgro_config c;
+	uint32_t zero = 0;
+	int i;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: xgro set IFACE KEY=VALUE...\nkeys:\n");
+		for (i = 0; xgro_config_keys[i]; i++)
+			printf("  %-16s %s\n", xgro_config_keys[i],
+			       xgro_config_help(xgro_config_keys[i]));
+		return 0;
+	}
+	if (argc < 3) {
+		fprintf(stderr, "usage: xgro set IFACE KEY=VALUE...\n");
+		return EXIT_USAGE;
+	}
+	if (xgro_maps_open(argv[1], NULL, &m, &st))
+		return EXIT_RUNTIME;
+	if (bpf_map_lookup_elem(m.config, &zero, &c)) {
+		pr_err("interface '%s': reading config: %s", argv[1], strerror(errno));
+		xgro_maps_close(&m);
+		return EXIT_RUNTIME;
+	}
+	for (i = 2; i < argc; i++) {
+		char key[64], *eq = strchr(argv[i], '=');
+		int err;
+
+		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key)) {
+			fprintf(stderr, "xgro: set: '%s': want KEY=VALUE\n", argv[i]);
+			xgro_maps_close(&m);
+			return EXIT_USAGE;
+		}
+		memcpy(key, argv[i], (size_t)(eq - argv[i]));
+		key[eq - argv[i]] = 0;
+		err = xgro_config_set(&c, key, eq + 1);
+		if (err) {
+			if (err == -ENOENT)
+				fprintf(stderr, "xgro: set: unknown key '%s'\n", key);
+			else
+				fprintf(stderr, "xgro: set: %s: '%s': want %s\n", key,
+					eq + 1, xgro_config_help(key));
+			xgro_maps_close(&m);
+			return EXIT_USAGE;
+		}
+	}
+	if (bpf_map_update_elem(m.config, &zero, &c, BPF_EXIST)) {
+		pr_err("interface '%s': writing config: %s", argv[1], strerror(errno));
+		xgro_maps_close(&m);
+		return EXIT_RUNTIME;
+	}
+	xgro_maps_close(&m);
+	return 0;
+}

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Starting and stopping the data path: the sink, one socket per queue, and
+ * one worker thread per CPU with the queues dealt round-robin.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../cli/cli.h"
+#include "../cli/log.h"
+#include "worker.h"
+
+void xgro_dp_defaults(struct xgro_dp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_flows = 4096;
+	o->xsk_mode = XGRO_XSK_AUTO;
+	o->sink = XGRO_SINK_TAP;
+}
+
+int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o)
+{
+	const char *name = NULL;
+
+	if (!strcmp(arg, "tap")) {
+		o->sink = XGRO_SINK_TAP;
+	} else if (!strncmp(arg, "tap:", 4)) {
+		o->sink = XGRO_SINK_TAP;
+		name = arg + 4;
+	} else if (!strncmp(arg, "veth:", 5)) {
+		o->sink = XGRO_SINK_VETH;
+		name = arg + 5;
+	} else {
+		return -EINVAL;
+	}
+	if (name && (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/')))
+		return -EINVAL;
+	snprintf(o->sink_name, sizeof(o->sink_name), "%s", name ? name : "");
+	return 0;
+}
+
+static void *map_mmap(struct bpf_object *obj, const char *name, size_t *len)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+	void *p;
+
+	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
+	*len = (*len + 4095) & ~(size_t)4095;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(m), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap_all(struct xgro_dataplane *dp)
+{
+	if (dp->cfg_map)
+		munmap(dp->cfg_map, dp->cfg_len);
+	if (dp->hb_map)
+		munmap(dp->hb_map, dp->hb_len);
+	if (dp->ws_map)
+		munmap(dp->ws_map, dp->ws_len);
+}
+
+void xgro_dp_stop(struct xgro_dataplane *dp)
+{
+	if (!dp)
+		return;
+	atomic_store(&dp->stop, true);
+	for (unsigned i = 0; i < dp->nworkers; i++)
+		if (dp->workers[i].started)
+			pthread_join(dp->workers[i].thread, NULL);
+	for (unsigned i = 0; i < dp->nqueues; i++) {
+		xgro_queue_close(dp->queues[i]);
+		free(dp->queues[i]);
+	}
+	xgro_sink_close(&dp->sink);
+	unmap_all(dp);
+	if (dp->wake_fd >= 0)
+		close(dp->wake_fd);
+	free(dp);
+}
+
+/*
+ * net.ipv4.conf.all.rp_filter applies on top of the tap's own setting; if
+ * it is on, turn it off while attached, keeping the original in the state
+ * so that exit, or a later `detach`, restores it.
+ */
+static int rp_filter_all_off(struct xgro_state *st)
+{
+	const char *path = "/proc/sys/net/ipv4/conf/all/rp_filter";
+	char val[32] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(val, sizeof(val), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	val[strcspn(val, "\n")] = 0;
+	if (!strcmp(val, "0") || st->nsysctl >= 8)
+		return 0;
+	f = fopen(path, "w");
+	if (!f || fputs("0\n", f) < 0 || fclose(f)) {
+		pr_err("%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(st->sysctl[st->nsysctl].path, sizeof(st->sysctl[0].path), "%s", path);
+	snprintf(st->sysctl[st->nsysctl].value, sizeof(st->sysctl[0].value), "%s", val);
+	st->nsysctl++;
+	pr_warn("%s was %s: set to 0 while attached (reinjected packets would "
+		"fail it), restored on exit", path, val);
+	return 0;
+}
+
+static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
+		     struct xgro_state *st)
+{
+	char name[IF_NAMESIZE];
+	int err;
+
+	if (o->sink == XGRO_SINK_TAP) {
+		if (o->sink_name[0])
+			snprintf(name, sizeof(name), "%s", o->sink_name);
+		else
+			snprintf(name, sizeof(name), "xg%.13s", st->ifname);
+		err = xgro_sink_tap_open(&dp->sink, name, dp->nqueues);
+		if (err == -EEXIST)
+			pr_err("tap '%s': exists already; name another with "
+			       "--reinject tap:NAME", name);
+		else if (err)
+			pr_err("tap '%s': %s", name, strerror(-err));
+		if (err)
+			return err;
+		snprintf(st->tap, sizeof(st->tap), "%s", name);
+		snprintf(st->reinject, sizeof(st->reinject), "tap:%s", name);
+		if ((err = rp_filter_all_off(st)))
+			return err;
+	} else {
+		err = xgro_sink_veth_open(&dp->sink, o->sink_name, dp->nqueues);
+		if (err == -ENOTTY || err == -EXDEV)
+			pr_err("veth '%s': not a veth whose peer is in this "
+			       "network namespace", o->sink_name);
+		else if (err)
+			pr_err("veth '%s': %s", o->sink_name, strerror(-err));
+		if (err)
+			return err;
+		snprintf(st->reinject, sizeof(st->reinject), "veth:%s",
+			 o->sink_name);
+	}
+	xgro_sink_probe(&dp->sink);
+	snprintf(st->gso, sizeof(st->gso), "%s%s",
+		 dp->sink.tcp_gso ? "tcp" : "tcp-segmented",
+		 dp->sink.udp_gso ? ",udp" : ",udp-unmerged");
+	return 0;
+}
+
+int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
+		  const struct xgro_config *cfg, struct xgro_state *st,
+		  struct bpf_object *obj)
+{
+	struct xgro_dataplane *dp;
+	uint64_t cpus = o->cpus;
+	int xsks_fd, steer_fd, err, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned zc = 0;
+
+	(void)cfg;
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->busy_poll = o->busy_poll;
+	dp->cfg_map = map_mmap(obj, "config", &dp->cfg_len);
+	dp->hb_map = map_mmap(obj, "heartbeat", &dp->hb_len);
+	dp->ws_map = map_mmap(obj, "worker_stats", &dp->ws_len);
+	if (!dp->cfg_map || !dp->hb_map || !dp->ws_map || dp->wake_fd < 0) {
+		err = -errno;
+		pr_err("mapping the shared maps: %s", strerror(-err));
+		goto fail;
+	}
+	dp->cfg = dp->cfg_map;
+	xsks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "xsks"));
+	steer_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "steer"));
+	dp->nqueues = o->queues;
+	if ((err = open_sink(dp, o, st)))
+		goto fail;
+	if (!cpus)
+		for (int c = 0; c < ncpu && c < 64; c++)
+			cpus |= 1ull << c;
+	for (int c = 0; c < 64 && dp->nworkers < dp->nqueues; c++)
+		if (cpus & (1ull << c)) {
+			dp->workers[dp->nworkers].cpu = c;
+			dp->workers[dp->nworkers].dp = dp;
+			dp->nworkers++;
+		}
+	for (unsigned i = 0; i < dp->nqueues; i++) {
+		struct xgro_queue *q = calloc(1, sizeof(*q));
+		struct xgro_worker *w = &dp->workers[i % dp->nworkers];
+
+		if (!q) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		dp->queues[i] = q;
+		q->dp = dp;
+		q->sink = &dp->sink;
+		q->sink_q = i;
+		q->steer_fd = steer_fd;
+		q->ws = (struct xgro_worker_stats *)dp->ws_map + i;
+		q->heartbeat = (volatile uint64_t *)dp->hb_map + i;
+		memset(q->ws, 0, sizeof(*q->ws));
+		err = xgro_queue_open(q, st->ifname, i, xsks_fd, o->xsk_mode,
+				      o->busy_poll, o->max_flows);
+		if (err) {
+			if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
+			    o->xsk_mode == XGRO_XSK_ZEROCOPY)
+				pr_err("interface '%s': its driver has no AF_XDP "
+				       "zero-copy (drop --zero-copy to use copy mode)",
+				       st->ifname);
+			else
+				pr_err("interface '%s' queue %u: AF_XDP socket: %s",
+				       st->ifname, i, strerror(-err));
+			goto fail;
+		}
+		zc += q->zerocopy;
+		w->q[w->nq++] = q;
+	}
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		struct xgro_worker *w = &dp->workers[i];
+		cpu_set_t set;
+
+		err = -pthread_create(&w->thread, NULL, xgro_worker_run, w);
+		if (err) {
+			pr_err("starting worker %u: %s", i, strerror(-err));
+			goto fail;
+		}
+		w->started = true;
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(w->thread, sizeof(set), &set);
+	}
+	st->queues = dp->nqueues;
+	st->workers = dp->nworkers;
+	snprintf(st->xsk_mode, sizeof(st->xsk_mode), "%s",
+		 zc == dp->nqueues ? "zerocopy" : zc ? "mixed" : "copy");
+	if (o->xsk_mode == XGRO_XSK_AUTO && !zc)
+		pr_info("xgro: %s: no AF_XDP zero-copy in its driver, using copy mode",
+			st->ifname);
+	*dpp = dp;
+	return 0;
+fail:
+	xgro_dp_stop(dp);
+	st->tap[0] = 0;
+	return err;
+}
+
+int xgro_dp_poll(struct xgro_dataplane *dp, int timeout_ms)
+{
+	struct pollfd p = { .fd = dp->wake_fd, .events = POLLIN };
+
+	if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return atomic_load(&dp->err);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The data path: AF_XDP sockets (one per RX queue), worker threads that
+ * feed the merge engine, and the sink (tap or veth) the merged packets are
+ * written to. `xgro attach` starts it and records what it made in the
+ * instance state.
+ */
+#ifndef XGRO_DATAPLANE_H
+#define XGRO_DATAPLANE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xgro.h"
+
+struct bpf_object;
+struct xgro_state;
+struct xgro_dataplane;
+
+enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
+enum xgro_sink_kind { XGRO_SINK_TAP, XGRO_SINK_VETH };
+
+struct xgro_dp_opts {
+	uint32_t queues; /* 0: all */
+	uint64_t cpus; /* bitmask; 0: every online CPU */
+	uint32_t max_flows;
+	enum xgro_xsk_mode xsk_mode;
+	enum xgro_sink_kind sink;
+	char sink_name[IF_NAMESIZE]; /* empty: derived from the interface */
+	bool busy_poll;
+};
+
+void xgro_dp_defaults(struct xgro_dp_opts *o);
+int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o);
+
+/* Creates the sink, the sockets and the workers; fills in st's queues,
+ * workers, xsk_mode, reinject, tap, gso and sysctl fields. */
+int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
+		  const struct xgro_config *cfg, struct xgro_state *st,
+		  struct bpf_object *obj);
+/* Waits up to timeout_ms; returns -errno if a worker failed. */
+int xgro_dp_poll(struct xgro_dataplane *dp, int timeout_ms);
+/* Stops the workers (flushing what they hold) and frees everything. */
+void xgro_dp_stop(struct xgro_dataplane *dp);
+
+#endif

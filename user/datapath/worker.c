@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * A worker: for each of its queues, take a batch from the RX ring, feed
+ * the engine, write what it emits to the sink, and give frames back to
+ * the fill ring as soon as the write has returned. Each loop stamps the
+ * queue's heartbeat (the XDP program bypasses a silent worker) and reads
+ * the config map, so `xgro set` applies at once. No locks: a queue
+ * belongs to one worker, and shared maps are read or written whole words.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "worker.h"
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+/* a flow whose frames fail verification this often is sent back */
+#define BAD_CSUM_RELEASE 8
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void release_flow(struct xgro_queue *q, const struct xgro_flow_key *k)
+{
+	struct xgro_steer st = { .last_ns = now_ns(), .released = 1 };
+	uint32_t h = xgro_flow_hash(k, 0);
+	struct xgro_bad_flow *b = &q->bad_flows[h & 255];
+
+	if (b->hash != h) {
+		b->hash = h;
+		b->bad = 0;
+		b->released = 0;
+	}
+	if (++b->bad < BAD_CSUM_RELEASE || b->released)
+		return;
+	/* rare: a syscall is fine here */
+	if (!bpf_map_update_elem(q->steer_fd, k, &st, BPF_ANY)) {
+		b->released = 1;
+		q->ws->flows_released++;
+	}
+}
+
+static void emit(void *user, const struct xgro_out *o)
+{
+	struct xgro_queue *q = user;
+	int n = xgro_sink_write(q->sink, q->sink_q, o, q->scratch,
+				sizeof(q->scratch));
+
+	if (n < 0)
+		q->ws->sink_errors++;
+	else
+		q->ws->segmented += (unsigned)n;
+	q->ws->sink_writes++;
+	if (o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD &&
+	    (o->flags & XGRO_OUT_FLOW))
+		release_flow(q, o->key);
+	/* the write copied the frames: they are free again */
+	for (uint32_t i = 0; i < o->nhandles; i++)
+		q->free_frames[q->nfree++] = o->handles[i];
+	q->ws->frames_in_flight -= o->nhandles;
+}
+
+static void engine_config(const struct xgro_queue *q, const struct xgro_config *c,
+			  uint32_t max_flows, struct xgro_engine_config *e)
+{
+	memset(e, 0, sizeof(*e));
+	/* the stack drops frames not addressed to the device they enter */
+	e->set_dst_mac = 1;
+	memcpy(e->dst_mac, q->sink->mac, 6);
+	e->no_udp_gso = !q->sink->udp_gso;
+	e->max_flows = max_flows;
+	e->max_frames = XGRO_HOLD_FRAMES;
+	e->max_size = c->max_size;
+	e->flush_ns = c->flush_us * 1000u;
+	e->protos = c->protos;
+	e->csum_mode = c->csum_mode;
+	e->seed = c->hash_seed;
+}
+
+int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
+		    int xsks_fd, enum xgro_xsk_mode mode, bool busy_poll,
+		    uint32_t max_flows)
+{
+	struct xsk_umem_config uc = {
+		.fill_size = XGRO_FILL_SIZE,
+		.comp_size = XGRO_FILL_SIZE,
+		.frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE,
+		.frame_headroom = 0,
+	};
+	struct xsk_socket_config sc = {
+		.rx_size = XGRO_RX_SIZE,
+		.tx_size = 0,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+	};
+	struct xdp_options xo = { 0 };
+	socklen_t xl = sizeof(xo);
+	size_t size = (size_t)XGRO_NUM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE;
+	struct xgro_engine_config ec;
+	uint32_t idx;
+	int err;
+
+	q->id = id;
+	q->fd = -1;
+	q->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->area == MAP_FAILED) {
+		q->area = NULL;
+		return -ENOMEM;
+	}
+	err = xsk_umem__create(&q->umem, q->area, size, &q->fill, &q->comp, &uc);
+	if (err)
+		return err;
+	sc.bind_flags = XDP_USE_NEED_WAKEUP |
+			(mode == XGRO_XSK_COPY ? XDP_COPY : XDP_ZEROCOPY);
+	err = xsk_socket__create(&q->xsk, ifname, id, q->umem, &q->rx, NULL, &sc);
+	if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
+	    mode == XGRO_XSK_AUTO) {
+		sc.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY;
+		err = xsk_socket__create(&q->xsk, ifname, id, q->umem, &q->rx,
+					 NULL, &sc);
+	}
+	if (err)
+		return err;
+	q->fd = xsk_socket__fd(q->xsk);
+	if (!getsockopt(q->fd, SOL_XDP, XDP_OPTIONS, &xo, &xl))
+		q->zerocopy = xo.flags & XDP_OPTIONS_ZEROCOPY;
+	if (busy_poll) {
+		int one = 1, usec = 20, budget = XGRO_BATCH;
+
+		if (setsockopt(q->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one,
+			       sizeof(one)) ||
+		    setsockopt(q->fd, SOL_SOCKET, SO_BUSY_POLL, &usec,
+			       sizeof(usec)) ||
+		    setsockopt(q->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget,
+			       sizeof(budget)))
+			return -errno;
+	}
+	/* half the frames stocked in the fill ring, half in reserve */
+	q->nfree = 0;
+	for (unsigned i = 0; i < XGRO_NUM_FRAMES; i++)
+		q->free_frames[q->nfree++] =
+			(uint64_t)i * XSK_UMEM__DEFAULT_FRAME_SIZE;
+	if (xsk_ring_prod__reserve(&q->fill, XGRO_FILL_SIZE, &idx) !=
+	    XGRO_FILL_SIZE)
+		return -ENOSPC;
+	for (unsigned i = 0; i < XGRO_FILL_SIZE; i++)
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
+			q->free_frames[--q->nfree];
+	xsk_ring_prod__submit(&q->fill, XGRO_FILL_SIZE);
+	engine_config(q, q->dp->cfg, max_flows, &ec);
+	err = xgro_ctx_create(&ec, emit, q, &q->eng);
+	if (err)
+		return err;
+	q->ws->frames_in_flight = 0;
+	q->max_flows = max_flows;
+	/* last: from now on the XDP program redirects here */
+	return xsk_socket__update_xskmap(q->xsk, xsks_fd);
+}
+
+void xgro_queue_close(struct xgro_queue *q)
+{
+	if (q->xsk)
+		xsk_socket__delete(q->xsk);
+	if (q->umem)
+		xsk_umem__delete(q->umem);
+	if (q->area)
+		munmap(q->area, (size_t)XGRO_NUM_FRAMES *
+					XSK_UMEM__DEFAULT_FRAME_SIZE);
+	xgro_ctx_destroy(q->eng);
+	q->xsk = NULL;
+	q->umem = NULL;
+	q->area = NULL;
+	q->eng = NULL;
+}
+
+static void refill(struct xgro_queue *q)
+{
+	uint32_t idx, n = xsk_prod_nb_free(&q->fill, q->nfree);
+
+	if (n > q->nfree)
+		n = q->nfree;
+	if (!n || xsk_ring_prod__reserve(&q->fill, n, &idx) != n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
+			q->free_frames[--q->nfree];
+	xsk_ring_prod__submit(&q->fill, n);
+}
+
+/* One pass over a queue; returns frames received. */
+static unsigned service(struct xgro_queue *q, uint64_t now)
+{
+	struct xgro_pkt pkts[XGRO_BATCH];
+	const struct xgro_config *cfg = q->dp->cfg;
+	uint32_t idx, n;
+
+	n = xsk_ring_cons__peek(&q->rx, XGRO_BATCH, &idx);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
+		uint64_t base = d->addr & ~(uint64_t)(XSK_UMEM__DEFAULT_FRAME_SIZE - 1);
+		uint8_t *data = xsk_umem__get_data(q->area, d->addr);
+		const struct xgro_meta *m = (const void *)(data - sizeof(*m));
+		struct xgro_pkt *p = &pkts[i];
+
+		p->data = data;
+		p->len = d->len;
+		p->handle = base;
+		p->flags = 0;
+		if (d->addr - base >= sizeof(*m) && m->magic == XGRO_META_MAGIC) {
+			p->hash = m->hash;
+			p->l3_off = m->l3_off;
+			p->l4_off = m->l4_off;
+			p->flags = XGRO_PKT_HASH | XGRO_PKT_OFFSETS;
+			/* the area is not cleared between frames */
+			((struct xgro_meta *)m)->magic = 0;
+		} else {
+			q->ws->no_meta++;
+		}
+	}
+	if (n) {
+		xsk_ring_cons__release(&q->rx, n);
+		q->ws->rx_frames += n;
+		q->ws->frames_in_flight += n;
+		xgro_feed(q->eng, pkts, n, now);
+	}
+	if (!n && cfg->flush_us == 0)
+		xgro_flush_all(q->eng); /* NAPI's end of poll */
+	else
+		xgro_flush_expired(q->eng, now);
+	refill(q);
+	return n;
+}
+
+static void sync_config(struct xgro_queue *q, struct xgro_config *last)
+{
+	struct xgro_config now = *q->dp->cfg;
+	struct xgro_engine_config ec;
+
+	if (!memcmp(&now, last, sizeof(now)))
+		return;
+	*last = now;
+	engine_config(q, &now, q->max_flows, &ec);
+	xgro_ctx_reconfigure(q->eng, &ec);
+}
+
+static void publish(struct xgro_queue *q)
+{
+	q->ws->engine = *xgro_stats(q->eng);
+	q->ws->loops++;
+}
+
+void *xgro_worker_run(void *arg)
+{
+	struct xgro_worker *w = arg;
+	struct xgro_dataplane *dp = w->dp;
+	struct xgro_config last[64];
+	struct pollfd pfd[64];
+
+	for (unsigned i = 0; i < w->nq; i++) {
+		last[i] = *dp->cfg;
+		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };
+	}
+	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+		uint64_t now = now_ns(), wait_ns = 10 * 1000000ull;
+		unsigned got = 0;
+
+		for (unsigned i = 0; i < w->nq; i++) {
+			struct xgro_queue *q = w->q[i];
+
+			*q->heartbeat = now;
+			sync_config(q, &last[i]);
+			got += service(q, now);
+			publish(q);
+			if (xgro_held_frames(q->eng) && dp->cfg->flush_us &&
+			    dp->cfg->flush_us * 1000ull < wait_ns)
+				wait_ns = dp->cfg->flush_us * 1000ull;
+		}
+		if (got)
+			continue;
+		if (dp->busy_poll) {
+			for (unsigned i = 0; i < w->nq; i++)
+				recvfrom(w->q[i]->fd, NULL, 0, MSG_DONTWAIT, NULL,
+					 NULL);
+			continue;
+		}
+		{
+			struct timespec ts = { (time_t)(wait_ns / 1000000000u),
+					       (long)(wait_ns % 1000000000u) };
+
+			if (ppoll(pfd, w->nq, &ts, NULL) < 0 && errno != EINTR) {
+				atomic_store(&dp->err, -errno);
+				break;
+			}
+		}
+	}
+	/* hand back everything held before the sockets go */
+	for (unsigned i = 0; i < w->nq; i++) {
+		xgro_flush_all(w->q[i]->eng);
+		publish(w->q[i]);
+	}
+	if (atomic_load(&dp->err)) {
+		uint64_t one = 1;
+
+		if (write(dp->wake_fd, &one, sizeof(one)) < 0)
+			return NULL;
+	}
+	return NULL;
+}
