@@ -91,6 +91,13 @@ $(BUILD)/xgro: $(CLI_SRC) $(CLI_HDRS) $(HDRS) $(BUILD)/xgro.skel.h $(BUILD)/libx
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -pthread -Iuser/cli -Iuser/datapath -I$(BUILD) \
 		$(CLI_SRC) $(BUILD)/libxgro.a -lxdp -lbpf -lelf -lz -o $@
 
+# BPF_PROG_TEST_RUN tests of the classifier.
+$(BUILD)/tests/bpf/test_xdp: tests/bpf/test_xdp.c tests/lib/pktgen.c tests/lib/check.c $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -I$(BUILD) $< tests/lib/pktgen.c tests/lib/check.c \
+		$(BUILD)/libxgro.a -lbpf -lelf -lz -o $@
+
 # The DPDK comparison is built only where pkg-config finds libdpdk.
 BENCH_SRC := bench/engine_bench.c tests/lib/pktgen.c
 ifneq ($(DPDK_LIBS),)
@@ -120,7 +127,8 @@ test: deps
 	$(Q)tests/run.sh
 
 .PHONY: test-build
-test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine
+test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
+	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp
 
 fuzz: $(BUILD)/fuzz/fuzz_engine
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts

@@ -56,6 +56,9 @@ for t in "$B"/tests/asan/test_*; do
 	run "asan-$(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
 done
 run fuzz fuzz_smoke
+for t in "$B"/tests/bpf/test_*; do
+	run "bpf-$(basename "$t")" "$t"
+done
 for t in tests/bpf/test-*.sh tests/e2e/test-*.sh; do
 	[[ -e "$t" ]] || continue
 	run "$(basename "$t" .sh)" "$t"

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The XDP classifier under BPF_PROG_TEST_RUN, one table row per parse path
+ * and malformed case: the frame, the setup, the verdict, the counter that
+ * must move, and whether the flow map must hold the flow afterwards.
+ * BPF_PROG_TEST_RUN performs no redirect and the XSKMAP is empty, so a
+ * frame the program would steer ends as "no socket" (fail open): that is
+ * how steering shows here; delivery itself is tested on veth.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "pktgen.h"
+#include "xgro.h"
+#include "xgro.skel.h"
+
+static struct xgro *skel;
+static int ncpu;
+
+enum setup {
+	S_DEFAULT = 0,
+	S_STALE = 1 << 0, /* no heartbeat */
+	S_VLAN = 1 << 1, /* steer tagged frames */
+	S_NO_UDP = 1 << 2,
+	S_SMALL_FRAME = 1 << 3,
+	S_MIN_PAYLOAD = 1 << 4, /* min_payload 1000 */
+	S_RELEASED = 1 << 5, /* a worker released this flow */
+	S_STEERED = 1 << 6, /* the flow is already steered */
+};
+
+struct row {
+	const char *name;
+	void (*build)(struct pg_flow *f, size_t *plen, int *truncate);
+	unsigned setup;
+	unsigned counter; /* XGRO_CNT_* that must count this frame */
+	bool flow; /* a flow-map entry must exist afterwards */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- frames ---- */
+static void tcp4(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 1000; (void)t; }
+static void tcp6(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); *p = 1000; (void)t; }
+static void udp4(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 4, 17, 1); *p = 1000; (void)t; }
+static void udp6(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 17, 1); *p = 500; (void)t; }
+static void pure_ack(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 0; (void)t; }
+static void ipopts(struct pg_flow *f, size_t *p, int *t)
+{
+	f->ipoptlen = 8;
+	memset(f->ipopts, 1, 8);
+	*p = 1000;
+	(void)t;
+}
+static void frag_first(struct pg_flow *f, size_t *p, int *t) { f->mf = true; *p = 800; (void)t; }
+static void frag_later(struct pg_flow *f, size_t *p, int *t) { f->frag_off = 100; *p = 800; (void)t; }
+static void v6ext(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); f->v6_ext = 1; *p = 100; (void)t; }
+static void vlan(struct pg_flow *f, size_t *p, int *t)
+{
+	f->nvlan = 1;
+	f->vlan_tpid[0] = 0x8100;
+	f->vlan_tci[0] = 7;
+	*p = 1000;
+	(void)t;
+}
+static void qinq(struct pg_flow *f, size_t *p, int *t)
+{
+	vlan(f, p, t);
+	f->nvlan = 2;
+	f->vlan_tpid[0] = 0x88a8;
+	f->vlan_tpid[1] = 0x8100;
+	f->vlan_tci[1] = 8;
+}
+static void ll4(struct pg_flow *f, size_t *p, int *t)
+{
+	f->daddr[0] = 169;
+	f->daddr[1] = 254;
+	*p = 100;
+	(void)t;
+}
+static void ll6(struct pg_flow *f, size_t *p, int *t)
+{
+	pg_init(f, 6, 6, 1);
+	f->daddr[0] = 0xfe;
+	f->daddr[1] = 0x80;
+	*p = 100;
+	(void)t;
+}
+static void small(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 10; (void)t; }
+/* truncations: t is the length to cut the frame to */
+static void cut_eth(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; *t = 14; }
+static void cut_vlan(struct pg_flow *f, size_t *p, int *t) { vlan(f, p, t); *t = 16; }
+static void cut_ip4(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; *t = 14 + 19; }
+static void cut_ip6(struct pg_flow *f, size_t *p, int *t) { tcp6(f, p, t); *t = 14 + 39; }
+static void cut_tcp(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 0; *t = 14 + 20 + 19; }
+static void cut_udp(struct pg_flow *f, size_t *p, int *t) { udp4(f, p, t); *p = 0; *t = 14 + 20 + 7; }
+static void cut_payload(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; *t = 14 + 20 + 20 + 50; }
+
+/* lies, patched into the built frame by index */
+static int lie;
+enum { L_NONE, L_IHL4, L_TOTLEN_BIG, L_TOTLEN_SMALL, L_DOFF4, L_DOFF15,
+       L_UDPLEN_BIG, L_UDPLEN_SMALL, L_IPVER, L_V6VER, L_ARP, L_ICMP,
+       L_THREE_TAGS };
+static void lie_base(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; (void)t; }
+static void lie_udp(struct pg_flow *f, size_t *p, int *t) { udp4(f, p, t); *p = 100; }
+static void lie_v6(struct pg_flow *f, size_t *p, int *t) { tcp6(f, p, t); }
+static void lie_qinq(struct pg_flow *f, size_t *p, int *t) { qinq(f, p, t); }
+
+static void apply_lie(uint8_t *fr, size_t len)
+{
+	uint8_t *ip = fr + 14;
+
+	switch (lie) {
+	case L_IHL4:
+		ip[0] = 0x44;
+		break;
+	case L_TOTLEN_BIG:
+		ip[2] = 0x40;
+		break;
+	case L_TOTLEN_SMALL:
+		ip[2] = 0;
+		ip[3] = 19;
+		break;
+	case L_DOFF4:
+		ip[20 + 12] = 0x40;
+		break;
+	case L_DOFF15:
+		ip[20 + 12] = 0xf0;
+		ip[2] = 0;
+		ip[3] = 70; /* 50 bytes of TCP: doff 60 overruns it */
+		break;
+	case L_UDPLEN_BIG:
+		ip[20 + 4] = 0x10;
+		break;
+	case L_UDPLEN_SMALL:
+		ip[20 + 4] = 0;
+		ip[20 + 5] = 4;
+		break;
+	case L_IPVER:
+		ip[0] = 0x65;
+		break;
+	case L_V6VER:
+		ip[0] = 0x40;
+		break;
+	case L_ARP:
+		fr[12] = 0x08;
+		fr[13] = 0x06;
+		break;
+	case L_ICMP:
+		ip[9] = 1;
+		break;
+	case L_THREE_TAGS:
+		fr[20] = 0x81; /* the inner ethertype says: one more tag */
+		fr[21] = 0x00;
+		break;
+	}
+	(void)len;
+}
+
+struct lie_row {
+	const char *name;
+	void (*build)(struct pg_flow *, size_t *, int *);
+	int lie;
+	unsigned counter;
+	bool flow;
+};
+
+static const struct row rows[] = {
+	{ "tcp4_steered", tcp4, 0, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "tcp6_steered", tcp6, 0, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "udp4_steered", udp4, 0, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "udp6_steered", udp6, 0, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "udp_not_enabled", udp4, S_NO_UDP, XGRO_CNT_PASS_PROTO, true },
+	{ "zero_payload_not_steered", pure_ack, 0, XGRO_CNT_PASS_NOT_STEERED, true },
+	{ "zero_payload_of_steered_flow", pure_ack, S_STEERED, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "below_min_payload", small, S_MIN_PAYLOAD, XGRO_CNT_PASS_NOT_STEERED, true },
+	{ "released_flow", tcp4, S_RELEASED, XGRO_CNT_PASS_NOT_STEERED, true },
+	{ "ipv4_options", ipopts, 0, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "fragment_first", frag_first, 0, XGRO_CNT_PASS_FRAGMENT, false },
+	{ "fragment_later", frag_later, 0, XGRO_CNT_PASS_FRAGMENT, false },
+	{ "ipv6_ext_header", v6ext, 0, XGRO_CNT_PASS_IPV6_EXT, false },
+	{ "vlan_default_passed", vlan, 0, XGRO_CNT_PASS_VLAN, true },
+	{ "vlan_steered_when_enabled", vlan, S_VLAN, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "qinq_steered_when_enabled", qinq, S_VLAN, XGRO_CNT_PASS_NO_SOCKET, true },
+	{ "link_local_v4", ll4, 0, XGRO_CNT_PASS_LINK_LOCAL, true },
+	{ "link_local_v6", ll6, 0, XGRO_CNT_PASS_LINK_LOCAL, true },
+	{ "stale_worker", tcp4, S_STALE, XGRO_CNT_PASS_STALE_WORKER, true },
+	{ "too_large_for_umem", tcp4, S_SMALL_FRAME, XGRO_CNT_PASS_TOO_LARGE, true },
+	{ "truncated_ethernet", cut_eth, 0, XGRO_CNT_PASS_MALFORMED, false },
+	{ "truncated_vlan", cut_vlan, 0, XGRO_CNT_PASS_MALFORMED, false },
+	{ "truncated_ipv4", cut_ip4, 0, XGRO_CNT_PASS_MALFORMED, false },
+	{ "truncated_ipv6", cut_ip6, 0, XGRO_CNT_PASS_MALFORMED, false },
+	{ "truncated_tcp", cut_tcp, 0, XGRO_CNT_PASS_MALFORMED, false },
+	{ "truncated_udp", cut_udp, 0, XGRO_CNT_PASS_MALFORMED, false },
+	{ "truncated_payload", cut_payload, 0, XGRO_CNT_PASS_MALFORMED, false },
+};
+
+static const struct lie_row lies[] = {
+	{ "bogus_ihl", lie_base, L_IHL4, XGRO_CNT_PASS_MALFORMED, false },
+	{ "ip_length_beyond_frame", lie_base, L_TOTLEN_BIG, XGRO_CNT_PASS_MALFORMED, false },
+	{ "ip_length_below_header", lie_base, L_TOTLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false },
+	{ "ip_version", lie_base, L_IPVER, XGRO_CNT_PASS_MALFORMED, false },
+	{ "ipv6_version", lie_v6, L_V6VER, XGRO_CNT_PASS_MALFORMED, false },
+	{ "tcp_doff_below_5", lie_base, L_DOFF4, XGRO_CNT_PASS_MALFORMED, false },
+	{ "tcp_doff_beyond_ip", lie_base, L_DOFF15, XGRO_CNT_PASS_MALFORMED, false },
+	{ "udp_length_beyond_ip", lie_udp, L_UDPLEN_BIG, XGRO_CNT_PASS_MALFORMED, false },
+	{ "udp_length_below_8", lie_udp, L_UDPLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false },
+	{ "not_ip", lie_base, L_ARP, XGRO_CNT_PASS_NOT_IP, false },
+	{ "icmp_not_enabled", lie_base, L_ICMP, XGRO_CNT_PASS_PROTO, false },
+	{ "three_tags", lie_qinq, L_THREE_TAGS, XGRO_CNT_PASS_VLAN, false },
+};
+
+/* ---- harness ---- */
+
+static void reset_maps(void)
+{
+	struct xgro_flow_key k, next;
+	uint64_t *zeros = calloc((size_t)ncpu, sizeof(uint64_t));
+	int cfd = bpf_map__fd(skel->maps.counters);
+
+	for (uint32_t i = 0; i < XGRO_CNT_MAX; i++)
+		bpf_map_update_elem(cfd, &i, zeros, BPF_ANY);
+	free(zeros);
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.flows), NULL, &next)) {
+		k = next;
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.flows), &k);
+	}
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.steer), NULL, &next)) {
+		k = next;
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.steer), &k);
+	}
+}
+
+static uint64_t counter(unsigned idx)
+{
+	uint64_t *v = calloc((size_t)ncpu, sizeof(uint64_t)), sum = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &idx, v);
+	for (int c = 0; c < ncpu; c++)
+		sum += v[c];
+	free(v);
+	return sum;
+}
+
+static size_t count_flows(void)
+{
+	struct xgro_flow_key k, next;
+	size_t n = 0;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.flows),
+				     first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/* the key the program would build for this frame, for S_RELEASED etc. */
+static void key_of(const struct pg_flow *f, struct xgro_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)f->family;
+	k->proto = (uint8_t)f->proto;
+	memcpy(k->saddr, f->saddr, f->family == 4 ? 4 : 16);
+	memcpy(k->daddr, f->daddr, f->family == 4 ? 4 : 16);
+	k->sport = htons(f->sport);
+	k->dport = htons(f->dport);
+	k->nvlan = (uint8_t)f->nvlan;
+	for (int i = 0; i < f->nvlan; i++)
+		k->vlan[i] = (uint32_t)f->vlan_tpid[i] << 16 | f->vlan_tci[i];
+}
+
+static void run_case(const char *name, void (*build)(struct pg_flow *, size_t *, int *),
+		     unsigned setup, int lie_kind, unsigned cnt_idx, bool want_flow)
+{
+	struct xgro_config cfg = {
+		.protos = XGRO_PROTO_TCP | XGRO_PROTO_UDP,
+		.min_payload = 1,
+		.idle_release_ms = 1000,
+		.flush_us = 50,
+		.max_size = 65535,
+		.heartbeat_ms = 100,
+		.frame_size = 3840,
+	};
+	uint8_t frame[2048], pay[1500] = { 0 };
+	struct pg_flow f;
+	size_t plen = 0, len;
+	int cut = 0;
+	uint32_t zero = 0;
+	uint64_t hb = (setup & S_STALE) ? 0 : now_ns();
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
+
+	(void)name;
+	pg_init(&f, 4, 6, 1);
+	build(&f, &plen, &cut);
+	len = pg_build(&f, pay, plen, frame, sizeof(frame));
+	CHECK(len > 0);
+	lie = lie_kind;
+	apply_lie(frame, len);
+	if (cut)
+		len = (size_t)cut;
+	if (setup & S_VLAN)
+		cfg.steer_vlan = 1;
+	if (setup & S_NO_UDP)
+		cfg.protos = XGRO_PROTO_TCP;
+	if (setup & S_SMALL_FRAME)
+		cfg.frame_size = 200;
+	if (setup & S_MIN_PAYLOAD)
+		cfg.min_payload = 1000;
+	reset_maps();
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY));
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat), &zero, &hb, BPF_ANY));
+	if (setup & (S_RELEASED | S_STEERED)) {
+		struct xgro_flow_key k;
+		struct xgro_steer s = { .last_ns = now_ns(),
+					.released = !!(setup & S_RELEASED) };
+
+		key_of(&f, &k);
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s, BPF_ANY));
+	}
+	o.data_size_in = (uint32_t)len;
+	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp), &o));
+	CHECKF(o.retval == XDP_PASS, "verdict %u", o.retval);
+	CHECK(counter(XGRO_CNT_RX) == 1);
+	CHECKF(counter(cnt_idx) == 1, "counter %u is %llu", cnt_idx,
+	       (unsigned long long)counter(cnt_idx));
+	CHECK(counter(XGRO_CNT_PASSED) == 1 && counter(XGRO_CNT_STEERED) == 0);
+	CHECKF(count_flows() == (want_flow ? 1u : 0u), "%zu flows", count_flows());
+	if (want_flow) {
+		struct xgro_flow_key k;
+		struct xgro_flow_stats *st = calloc((size_t)ncpu, sizeof(*st));
+		uint64_t pk = 0, data = 0;
+
+		key_of(&f, &k);
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k, st));
+		for (int c = 0; c < ncpu; c++) {
+			pk += st[c].packets;
+			data += st[c].data_packets;
+		}
+		free(st);
+		CHECK(pk == 1 && data == (plen ? 1u : 0u));
+	}
+}
+
+static const struct row *cur_row;
+static const struct lie_row *cur_lie;
+
+static void row_test(void)
+{
+	run_case(cur_row->name, cur_row->build, cur_row->setup, L_NONE,
+		 cur_row->counter, cur_row->flow);
+}
+
+static void lie_test(void)
+{
+	run_case(cur_lie->name, cur_lie->build, 0, cur_lie->lie,
+		 cur_lie->counter, cur_lie->flow);
+}
+
+/* The steering decision sticks: a flow stays on one path. */
+static void steer_sticks_and_releases(void)
+{
+	uint8_t frame[2048], pay[100] = { 0 };
+	struct pg_flow f;
+	struct xgro_flow_key k;
+	struct xgro_steer s;
+	size_t len;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
+
+	run_case("first", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true);
+	if (check_failed)
+		return;
+	pg_init(&f, 4, 6, 1);
+	key_of(&f, &k);
+	CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
+	CHECK(!s.released && s.last_ns);
+	/* idle longer than idle_release_ms: the next pure ACK is not steered */
+	s.last_ns -= 2000000000ull;
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s, BPF_ANY));
+	len = pg_build(&f, pay, 0, frame, sizeof(frame));
+	o.data_size_in = (uint32_t)len;
+	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp), &o));
+	CHECK(counter(XGRO_CNT_PASS_NOT_STEERED) == 1);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
+}
+
+int main(int argc, char **argv)
+{
+	int failed = 0;
+
+	if (geteuid()) {
+		printf("SKIP: bpf/xdp: needs root to load BPF programs\n");
+		return 0;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	skel = xgro__open_and_load();
+	if (!skel) {
+		printf("FAIL: bpf/load: %s\n", strerror(errno));
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct check_test one = { rows[i].name, row_test };
+
+		cur_row = &rows[i];
+		failed |= check_run("bpf", &one, 1, argc, argv);
+	}
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		struct check_test one = { lies[i].name, lie_test };
+
+		cur_lie = &lies[i];
+		failed |= check_run("bpf", &one, 1, argc, argv);
+	}
+	{
+		struct check_test one = { "steer_sticks_then_idle_releases",
+					  steer_sticks_and_releases };
+
+		failed |= check_run("bpf", &one, 1, argc, argv);
+	}
+	xgro__destroy(skel);
+	return failed;
+}
