@@ -19,7 +19,7 @@ endif
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-XCFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser/engine -Itests/lib
+XCFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -Iinclude -Iuser/engine -Itests/lib
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 ENGINE_SRC := $(wildcard user/engine/*.c)

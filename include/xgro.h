@@ -55,10 +55,11 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_flow_key) == 48, "flow key size");
  */
 static inline __u32 xgro_flow_hash(const struct xgro_flow_key *k, __u32 seed)
 {
-	const __u64 *w = (const __u64 *)k;
 	__u64 s = (__u64)seed * 0x9e3779b97f4a7c15ull;
-	__u64 h;
+	__u64 h, w[6];
 
+	/* copied, not cast: the key is written field by field */
+	__builtin_memcpy(w, k, sizeof(w));
 	h = ((w[0] ^ s) * 0xff51afd7ed558ccdull) +
 	    ((w[1] ^ (s >> 7)) * 0xc4ceb9fe1a85ec53ull) +
 	    ((w[2] ^ (s >> 13)) * 0x87c37b91114253d5ull) +

@@ -77,7 +77,9 @@ mk_pair() {
 start_xgro() {
 	local ns=$1 ifc=$2
 	shift 2
-	in_ns "$ns" "$XGRO" attach "$ifc" "$@" >"$TMP/xgro-$ifc.log" 2>&1 &
+	# nsenter itself, not a shell function: $! must be xgro's pid
+	nsenter --net=/run/netns/"$ns" "$XGRO" attach "$ifc" "$@" \
+		>"$TMP/xgro-$ifc.log" 2>&1 &
 	XPID=$!
 	PIDS+=("$XPID")
 	for _ in $(seq 100); do

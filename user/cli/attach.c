@@ -358,11 +358,6 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (!o.dp.queues)
 		o.dp.queues = (uint32_t)(nq < XGRO_MAX_QUEUES ? nq : XGRO_MAX_QUEUES);
-	if (!bpf_xdp_query_id(in.st.ifindex, 0, &prog_id) && prog_id) {
-		pr_err("interface '%s': already has an XDP program (id %u)",
-		       o.ifname, prog_id);
-		return EXIT_RUNTIME;
-	}
 	err = xgro_bpffs_ensure();
 	if (err) {
 		pr_err("bpffs unavailable at %s: %s", XGRO_BPFFS, strerror(-err));
@@ -375,6 +370,11 @@ int cmd_attach(int argc, char **argv)
 	in.st.pid = getpid();
 	if (claim(&o, &in))
 		return EXIT_RUNTIME;
+	if (!bpf_xdp_query_id(in.st.ifindex, 0, &prog_id) && prog_id) {
+		pr_err("interface '%s': already has an XDP program (id %u)",
+		       o.ifname, prog_id);
+		return EXIT_RUNTIME;
+	}
 	if (!access(in.st.pin_dir, F_OK)) {
 		pr_err("pin directory %s: exists and is not a dead xgro's; "
 		       "choose another with --pin-dir", in.st.pin_dir);

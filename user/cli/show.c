@@ -255,8 +255,8 @@ static void read_workers(int fd, uint32_t nq, struct xgro_worker_stats *sum)
 	memset(sum, 0, sizeof(*sum));
 	for (uint32_t q = 0; q < nq && q < XGRO_MAX_QUEUES; q++) {
 		struct xgro_worker_stats w;
-		const uint64_t *src = (const uint64_t *)&w;
-		uint64_t *dst = (uint64_t *)sum;
+		const __u64 *src = &w.engine.packets_in;
+		__u64 *dst = &sum->engine.packets_in;
 
 		if (bpf_map_lookup_elem(fd, &q, &w))
 			continue;
@@ -268,7 +268,7 @@ static void read_workers(int fd, uint32_t nq, struct xgro_worker_stats *sum)
 static void print_stats(const struct show_opts *o, const uint64_t *cnt,
 			const struct xgro_worker_stats *w)
 {
-	const uint64_t *e = (const uint64_t *)w;
+	const __u64 *e = &w->engine.packets_in;
 	double segs = w->engine.superpackets_out ?
 			      (double)w->engine.segments_merged /
 				      (double)w->engine.superpackets_out :
@@ -508,6 +508,12 @@ int cmd_set(int argc, char **argv)
 			xgro_maps_close(&m);
 			return EXIT_USAGE;
 		}
+	}
+	if (c.csum_mode == XGRO_CSUM_FOLD && !strncmp(st.reinject, "veth:", 5)) {
+		fprintf(stderr, "xgro: set: csum=fold needs the tap sink; %s uses %s\n",
+			argv[1], st.reinject);
+		xgro_maps_close(&m);
+		return EXIT_USAGE;
 	}
 	if (bpf_map_update_elem(m.config, &zero, &c, BPF_EXIST)) {
 		pr_err("interface '%s': writing config: %s", argv[1], strerror(errno));

@@ -220,7 +220,10 @@ unsigned xgro_held_flows(const struct xgro_ctx *ctx)
 
 static bool key_eq(const struct xgro_flow_key *a, const struct xgro_flow_key *b)
 {
-	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+	uint64_t x[6], y[6];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
 
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
 		 (x[3] ^ y[3]) | (x[4] ^ y[4]) | (x[5] ^ y[5]));
@@ -881,8 +884,8 @@ int xgro_burst(const struct xgro_engine_config *cfg, const struct xgro_pkt *pkts
 		xgro_flush_all(ctx);
 	}
 	if (stats) {
-		const uint64_t *src = (const uint64_t *)&ctx->st;
-		uint64_t *dst = (uint64_t *)stats;
+		const __u64 *src = &ctx->st.packets_in;
+		__u64 *dst = &stats->packets_in;
 
 		for (size_t i = 0; i < sizeof(*stats) / 8; i++)
 			dst[i] += src[i];

@@ -1,0 +1,138 @@
+#!/bin/bash
+# The xgro command in a namespace of its own: every subcommand, every error
+# case with its message and exit status, and nothing left behind.
+SUITE=cli
+source "$(dirname "$0")/lib.sh"
+
+# expect_err CODE REGEX CMD...: CMD exits with CODE and says REGEX on one line
+expect_err() {
+	local code=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	[[ $rc -eq $code ]] || fail "'$*' exited $rc, not $code: $out" || return 1
+	echo "$out" | grep -Eq -- "$re" || fail "'$*' said '$out', not /$re/" || return 1
+}
+
+pre() {
+	need_root || return 77
+	need_cmd iperf3 || return 77
+	[[ -x $XGRO ]] || { echo "build/xgro missing"; return 1; }
+}
+
+test_attach_status_set_stats_flows_detach() {
+	pre || return $?
+	local s=s$TAG r=r$TAG ifc=vr$TAG j
+	mk_pair $s $r || return 1
+	start_xgro $r $ifc --flush-us 200 || return 1
+	in_ns $r "$XGRO" status $ifc | grep -q "attached" || fail "status: not attached" || return 1
+	in_ns $r "$XGRO" status $ifc --json >"$TMP/st.json" || return 1
+	[[ $(json_get "$TMP/st.json" instances.0.config.flush-us 2>/dev/null ||
+		python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][0]["config"]["flush-us"])' "$TMP/st.json") == 200 ]] ||
+		fail "status --json: flush-us not 200" || return 1
+	# set: visible in the map (bpftool, field names) and in status
+	in_ns $r "$XGRO" set $ifc flush-us=321 csum=trust proto=tcp || fail "set failed" || return 1
+	bpftool map dump pinned /sys/fs/bpf/xgro/$ifc/config >"$TMP/cfg.dump" || return 1
+	grep -q '"flush_us": 321' "$TMP/cfg.dump" || fail "config map: $(cat "$TMP/cfg.dump")" || return 1
+	grep -q '"csum_mode": 2' "$TMP/cfg.dump" || fail "config map csum_mode" || return 1
+	in_ns $r "$XGRO" status $ifc | grep -Eq "flush-us +321" || fail "status: flush-us" || return 1
+	in_ns $r "$XGRO" status $ifc | grep -Eq "proto +tcp$" || fail "status: proto" || return 1
+	# a flow, then stats and flows
+	in_ns $r iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	PIDS+=($!)
+	sleep 0.3
+	in_ns $s timeout 20 iperf3 -c 10.99.0.2 -p 5201 -n 2M >/dev/null || fail "iperf3" || return 1
+	in_ns $r "$XGRO" stats $ifc --json >"$TMP/stats.json" || fail "stats --json" || return 1
+	for k in xdp.rx xdp.steered xdp.passed engine.packets_in engine.packets_out \
+		engine.superpackets_out engine.segments_merged engine.csum_bad engine.malformed; do
+		j=$(json_get "$TMP/stats.json" $k) || fail "stats --json lacks $k" || return 1
+		[[ $j =~ ^[0-9]+$ ]] || fail "$k is '$j'" || return 1
+	done
+	[[ $(json_get "$TMP/stats.json" xdp.steered) -gt 0 ]] || fail "nothing steered" || return 1
+	in_ns $r "$XGRO" stats $ifc | grep -q "segments/superpacket" || return 1
+	in_ns $r "$XGRO" flows $ifc --top 3 >"$TMP/flows.txt"
+	grep -q "10.99.0.1:" "$TMP/flows.txt" || fail "flows: no flow" || return 1
+	in_ns $r "$XGRO" flows $ifc --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["flows"][0]["bytes"] > 1000000' ||
+		fail "flows --json" || return 1
+	# to files first: grep -q would cut bpftool off (and pipefail notices)
+	bpftool map dump pinned /sys/fs/bpf/xgro/$ifc/worker_stats >"$TMP/ws.dump"
+	grep -q '"segments_merged"' "$TMP/ws.dump" ||
+		fail "worker_stats dump has no field names" || return 1
+	bpftool map dump pinned /sys/fs/bpf/xgro/$ifc/flows >"$TMP/flows.dump"
+	grep -q '"data_packets"' "$TMP/flows.dump" ||
+		fail "flows dump has no field names" || return 1
+	in_ns $r "$XGRO" detach $ifc || fail "detach failed" || return 1
+	wait "$XPID" 2>/dev/null
+	local left
+	left=$(leftovers $r $ifc)
+	[[ -z $left ]] || fail "left behind: $left" || return 1
+}
+
+test_sigterm_leaves_nothing() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG || return 1
+	stop_xgro
+	local left
+	left=$(leftovers r$TAG vr$TAG)
+	[[ -z $left ]] || fail "left behind: $left"
+}
+
+test_detach_after_kill9() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG || return 1
+	kill -9 "$XPID"
+	wait "$XPID" 2>/dev/null
+	in_ns r$TAG "$XGRO" status vr$TAG | grep -q DEAD || fail "status: not DEAD" || return 1
+	expect_err 1 "is gone" in_ns r$TAG "$XGRO" stats vr$TAG || return 1
+	in_ns r$TAG "$XGRO" detach vr$TAG >/dev/null || fail "detach failed" || return 1
+	local left
+	left=$(leftovers r$TAG vr$TAG)
+	[[ -z $left ]] || fail "left behind: $left"
+}
+
+test_errors() {
+	pre || return $?
+	local r=r$TAG ifc=vr$TAG
+	mk_pair s$TAG $r || return 1
+	expect_err 1 "interface 'nosuch$TAG': No such device" in_ns $r "$XGRO" attach nosuch$TAG || return 1
+	expect_err 2 "flush-us: 'abc'" in_ns $r "$XGRO" attach $ifc --flush-us abc || return 1
+	expect_err 2 "csum: 'bogus': want verify, fold or trust" in_ns $r "$XGRO" attach $ifc --csum bogus || return 1
+	expect_err 2 "queues: '0'" in_ns $r "$XGRO" attach $ifc --queues 0 || return 1
+	expect_err 2 "cpus: '99'" in_ns $r "$XGRO" attach $ifc --cpus 99 || return 1
+	expect_err 2 "max-size: '70000'" in_ns $r "$XGRO" attach $ifc --max-size 70000 || return 1
+	expect_err 2 "csum fold: needs the tap sink" in_ns $r "$XGRO" attach $ifc --csum fold --reinject veth:$ifc || return 1
+	expect_err 2 "unknown command" "$XGRO" frobnicate || return 1
+	expect_err 1 "--queues 4, but it has 1 RX queue" in_ns $r "$XGRO" attach $ifc --queues 4 || return 1
+	if command -v setpriv >/dev/null; then
+		expect_err 1 "needs root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=-all --bounding-set=-all "$XGRO" attach $ifc || return 1
+	fi
+	# bpffs missing: a private mount namespace without /sys/fs
+	expect_err 1 "bpffs unavailable at /sys/fs/bpf" unshare -m sh -c \
+		"mount -t tmpfs none /sys/fs && exec nsenter --net=/run/netns/$r $XGRO attach $ifc" || return 1
+	# a live instance owns the pins; another program holds the interface
+	start_xgro $r $ifc || return 1
+	expect_err 1 "already attached by xgro pid $XPID" in_ns $r "$XGRO" attach $ifc || return 1
+	expect_err 1 "already has an XDP program" in_ns $r "$XGRO" attach $ifc --pin-dir /sys/fs/bpf/xgro-other$TAG || return 1
+	[[ ! -e /sys/fs/bpf/xgro-other$TAG ]] || fail "half-attached instance left pins" || return 1
+	expect_err 2 "unknown key 'nope'" in_ns $r "$XGRO" set $ifc nope=1 || return 1
+	expect_err 2 "flush-us: 'x'" in_ns $r "$XGRO" set $ifc flush-us=x || return 1
+	expect_err 1 "no xgro instance" in_ns $r "$XGRO" stats s$TAG || return 1
+	stop_xgro
+	expect_err 1 "no xgro instance" in_ns $r "$XGRO" detach $ifc || return 1
+	# zero-copy forced on veth: a clear error, nothing left
+	expect_err 1 "no AF_XDP zero-copy" in_ns $r "$XGRO" attach $ifc --zero-copy || return 1
+	local left
+	left=$(leftovers $r $ifc)
+	[[ -z $left ]] || fail "left behind: $left"
+}
+
+test_help() {
+	"$XGRO" --help | grep -q "attach" || return 1
+	"$XGRO" attach --help | grep -q -- "--flush-us" || return 1
+	"$XGRO" set --help | grep -q "idle-release-ms" || return 1
+}
+
+run_tests
