@@ -98,6 +98,12 @@ $(BUILD)/tests/bpf/test_xdp: tests/bpf/test_xdp.c tests/lib/pktgen.c tests/lib/c
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -I$(BUILD) $< tests/lib/pktgen.c tests/lib/check.c \
 		$(BUILD)/libxgro.a -lbpf -lelf -lz -o $@
 
+# Traffic tool of the end-to-end tests.
+$(BUILD)/tests/xgro-xfer: tests/e2e/xfer.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< -o $@
+
 # The DPDK comparison is built only where pkg-config finds libdpdk.
 BENCH_SRC := bench/engine_bench.c tests/lib/pktgen.c
 ifneq ($(DPDK_LIBS),)
@@ -128,7 +134,7 @@ test: deps
 
 .PHONY: test-build
 test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
-	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp
+	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer
 
 fuzz: $(BUILD)/fuzz/fuzz_engine
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts

@@ -101,7 +101,7 @@ stop_xgro() {
 json_get() {
 	python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): d=d[k]
+for k in sys.argv[2].split("."): d=d[int(k)] if isinstance(d, list) else d[k]
 print(d)' "$1" "$2"
 }
 

@@ -1,0 +1,214 @@
+#!/bin/bash
+# The data path end to end: a sender and a receiver namespace on one veth
+# wire (sender offloads off: MTU frames with full checksums, as on a real
+# wire), xgro attached on the receiver. Data must arrive intact and in
+# order, merged, whatever the sender or xgro itself does.
+SUITE=datapath
+source "$(dirname "$0")/lib.sh"
+XFER=$ROOT/build/tests/xgro-xfer
+
+pre() {
+	need_root || return 77
+	[[ -x $XGRO && -x $XFER ]] || { echo "build first"; return 1; }
+}
+
+# bulk DST BYTES SEED [PORT]: sender -> receiver over TCP; fails unless
+# the receiver's SHA-256 equals the sender's.
+bulk() {
+	local dst=$1 bytes=$2 seed=$3 port=${4:-7001} want got
+	want=$("$XFER" gen "$bytes" "$seed" | sha256sum | cut -d' ' -f1)
+	in_ns r$TAG "$XFER" recv $port | sha256sum | cut -d' ' -f1 >"$TMP/got.$port" &
+	local rpid=$!
+	sleep 0.2
+	in_ns s$TAG timeout 120 "$XFER" send "$dst" $port "$bytes" "$seed" ||
+		{ kill $rpid 2>/dev/null; fail "sender failed"; return 1; }
+	wait $rpid
+	got=$(cat "$TMP/got.$port")
+	[[ "$got" == "$want" ]] || fail "SHA-256 differs: sent $want, received $got"
+}
+
+stats() { in_ns r$TAG "$XGRO" stats vr$TAG --json >"$TMP/stats.json" && cat "$TMP/stats.json" >/dev/null; }
+stat_of() { json_get "$TMP/stats.json" "$1"; }
+
+# in_flight_zero: after traffic stops, every frame a worker took is back
+in_flight_zero() {
+	local n
+	for _ in $(seq 40); do
+		stats || return 1
+		n=$(stat_of engine.frames_in_flight)
+		[[ $n -eq 0 ]] && return 0
+		sleep 0.05
+	done
+	fail "frames in flight after the traffic: $n"
+}
+
+segs_per_super() {
+	python3 -c 'import json,sys
+e=json.load(open(sys.argv[1]))["engine"]
+print(e["segments_merged"]/max(e["superpackets_out"],1))' "$TMP/stats.json"
+}
+
+test_bulk_tcp_ipv4_and_ipv6() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG --flush-us 200 || return 1
+	bulk 10.99.0.2 $((100 << 20)) 1 7001 || return 1
+	bulk fd99::2 $((100 << 20)) 2 7002 || return 1
+	stats || return 1
+	local segs
+	segs=$(segs_per_super)
+	echo "segments per super-packet: $segs"
+	python3 -c "import sys; sys.exit(0 if $segs >= 20 else 1)" ||
+		fail "only $segs segments per super-packet" || return 1
+	[[ $(stat_of engine.csum_bad) -eq 0 ]] || fail "checksum failures on a clean wire" || return 1
+	in_flight_zero
+}
+
+test_parallel_flows_multiqueue_two_workers() {
+	pre || return $?
+	[[ $(nproc) -ge 2 ]] || { echo "needs 2 CPUs"; return 77; }
+	mk_pair s$TAG r$TAG 4 || return 1
+	start_xgro r$TAG vr$TAG --cpus 0-1 --flush-us 100 || return 1
+	in_ns r$TAG "$XGRO" status vr$TAG --json >"$TMP/st.json"
+	[[ $(json_get "$TMP/st.json" instances.0.queues 2>/dev/null || python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["instances"][0]["queues"])' "$TMP/st.json") == 4 ]] ||
+		fail "not 4 queues" || return 1
+	python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["instances"][0]; sys.exit(0 if i["workers"]==2 else 1)' "$TMP/st.json" ||
+		fail "not 2 workers" || return 1
+	local p pids=()
+	for p in $(seq 0 7); do
+		bulk 10.99.0.2 $((8 << 20)) $((10 + p)) $((7100 + p)) &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || fail "a flow failed" || return 1
+	done
+	stats || return 1
+	[[ $(stat_of engine.superpackets_out) -gt 0 ]] || fail "nothing merged" || return 1
+	in_flight_zero
+}
+
+test_request_response_1000_rounds() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	in_ns r$TAG "$XFER" rr-server 7200 &
+	PIDS+=($!)
+	sleep 0.2
+	echo "without xgro: $(in_ns s$TAG timeout 60 "$XFER" rr 10.99.0.2 7200 1000 100)"
+	start_xgro r$TAG vr$TAG --flush-us 200 || return 1
+	in_ns r$TAG "$XFER" rr-server 7201 &
+	PIDS+=($!)
+	sleep 0.2
+	# each request waits for its answer: a held segment the timer failed
+	# to flush would stall the exchange, and the timeout would end it
+	local out
+	out=$(in_ns s$TAG timeout 60 "$XFER" rr 10.99.0.2 7201 1000 3000) ||
+		fail "request/response stalled" || return 1
+	echo "with xgro (flush-us 200, 3000-byte requests): $out"
+	stats || return 1
+	[[ $(stat_of xdp.steered) -gt 1000 ]] || fail "requests not steered" || return 1
+	in_flight_zero
+}
+
+test_partial_checksums_flow_released() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	# the sender leaves checksums to an offload that never happens on veth
+	in_ns s$TAG ethtool -K vs$TAG tx on >/dev/null
+	start_xgro r$TAG vr$TAG || return 1
+	bulk 10.99.0.2 $((20 << 20)) 3 || return 1
+	stats || return 1
+	[[ $(stat_of engine.flows_released) -ge 1 ]] || fail "flow not released" || return 1
+	[[ $(stat_of engine.csum_bad) -ge 1 ]] || fail "no checksum failure counted" || return 1
+	in_flight_zero
+}
+
+test_zero_copy_fallback_and_forced() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG || return 1
+	grep -q "using copy mode" "$TMP/xgro-vr$TAG.log" || fail "no word of copy mode" || return 1
+	in_ns r$TAG "$XGRO" status vr$TAG | grep -q "AF_XDP copy" || fail "status: mode" || return 1
+	stop_xgro
+	local out rc
+	out=$(in_ns r$TAG "$XGRO" attach vr$TAG --zero-copy 2>&1)
+	rc=$?
+	[[ $rc -eq 1 ]] && echo "$out" | grep -q "no AF_XDP zero-copy" || fail "forced: rc $rc: $out" || return 1
+	[[ -z $(leftovers r$TAG vr$TAG) ]] || fail "left: $(leftovers r$TAG vr$TAG)"
+}
+
+udp_run() { # GRO_OR_EMPTY
+	local out
+	in_ns r$TAG "$XFER" udp-recv 7300 20000 1400 $1 >"$TMP/udp.out" &
+	local rpid=$!
+	sleep 0.2
+	in_ns s$TAG "$XFER" udp-send 10.99.0.2 7300 20000 1400 || return 1
+	wait $rpid || fail "udp-recv: $(cat "$TMP/udp.out")" || return 1
+	cat "$TMP/udp.out"
+}
+
+test_udp_with_and_without_udp_gro() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG --flush-us 200 || return 1
+	udp_run "" || return 1
+	grep -q "coalesced_reads 0" "$TMP/udp.out" || fail "merged datagrams reached a socket without UDP_GRO" || return 1
+	udp_run gro || return 1
+	stats || return 1
+	if in_ns r$TAG "$XGRO" status vr$TAG | grep -q "udp-unmerged"; then
+		echo "kernel takes no UDP GSO writes: datagrams pass unmerged"
+	else
+		[[ $(stat_of engine.superpackets_out) -gt 0 ]] || fail "no UDP merged" || return 1
+		grep -q "coalesced_reads 0" "$TMP/udp.out" && fail "UDP_GRO socket got no large buffers" && return 1
+	fi
+	in_flight_zero
+}
+
+test_malformed_frames_do_not_hurt() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG || return 1
+	local mac
+	mac=$(ip -n r$TAG -br link show vr$TAG | awk '{print $3}')
+	in_ns s$TAG "$XFER" junk "$mac" vs$TAG 20000 7 || return 1
+	kill -0 "$XPID" || fail "xgro died" || return 1
+	bulk 10.99.0.2 $((10 << 20)) 4 || return 1
+	stats || return 1
+	local bad
+	bad=$(( $(stat_of engine.malformed) + $(stat_of engine.ip_csum_bad) + $(stat_of engine.csum_bad) + $(stat_of xdp.pass_malformed) ))
+	[[ $bad -gt 1000 ]] || fail "malformed frames not seen ($bad)" || return 1
+	in_flight_zero
+}
+
+# mid_transfer SIGNAL: the transfer completes whatever happens to xgro
+mid_transfer() {
+	local sig=$1
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG || return 1
+	bulk 10.99.0.2 $((200 << 20)) 5 7400 &
+	local b=$!
+	sleep 0.5
+	kill -"$sig" "$XPID"
+	if [[ $sig == STOP ]]; then
+		sleep 1
+		kill -CONT "$XPID"
+	fi
+	wait $b || fail "transfer failed after SIG$sig" || return 1
+}
+
+test_kill9_mid_transfer() {
+	pre || return $?
+	mid_transfer KILL || return 1
+	wait "$XPID" 2>/dev/null
+	in_ns r$TAG "$XGRO" detach vr$TAG >/dev/null || return 1
+	[[ -z $(leftovers r$TAG vr$TAG) ]] || fail "left: $(leftovers r$TAG vr$TAG)"
+}
+
+test_sigstop_mid_transfer() {
+	pre || return $?
+	mid_transfer STOP || return 1
+	in_flight_zero || return 1
+	stop_xgro
+	[[ -z $(leftovers r$TAG vr$TAG) ]] || fail "left: $(leftovers r$TAG vr$TAG)"
+}
+
+run_tests
