@@ -104,6 +104,14 @@ $(BUILD)/tests/xgro-xfer: tests/e2e/xfer.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< -o $@
 
+# Wire impairments for the relay of the end-to-end tests.
+IMPAIR := drop:10000 dup:10000 corrupt:1000
+$(BUILD)/tests/impair-%.o: tests/e2e/impair.bpf.c
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CC) $(BPF_CFLAGS) -DIMPAIR_$(shell echo $* | tr a-z A-Z) \
+		-DPPM=$(patsubst $*:%,%,$(filter $*:%,$(IMPAIR))) -c $< -o $@
+
 # The DPDK comparison is built only where pkg-config finds libdpdk.
 BENCH_SRC := bench/engine_bench.c tests/lib/pktgen.c
 ifneq ($(DPDK_LIBS),)
@@ -134,7 +142,8 @@ test: deps
 
 .PHONY: test-build
 test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
-	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer
+	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer \
+	$(patsubst %,$(BUILD)/tests/impair-%.o,drop dup corrupt)
 
 fuzz: $(BUILD)/fuzz/fuzz_engine
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts

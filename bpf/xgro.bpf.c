@@ -316,7 +316,8 @@ int xgro_xdp(struct xdp_md *ctx)
 		return pass(XGRO_CNT_PASS_TOO_LARGE);
 	}
 	hb = bpf_map_lookup_elem(&heartbeat, &queue);
-	if (!hb || now - *hb > (__u64)cfg->heartbeat_ms * 1000000) {
+	/* a stamp taken on another CPU may be a little ahead of our now */
+	if (!hb || (now > *hb && now - *hb > (__u64)cfg->heartbeat_ms * 1000000)) {
 		flow_account(&p, len, now, false);
 		return pass(XGRO_CNT_PASS_STALE_WORKER);
 	}

@@ -43,6 +43,15 @@ in_ns() { # NS CMD...: nsenter keeps the host's bpffs (ip netns exec would not)
 	nsenter --net=/run/netns/"$ns" "$@"
 }
 
+# bg_ns NS CMD...: in the background, its own pid recorded (not a
+# subshell's), so that cleanup ends exactly it
+bg_ns() {
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$@" &
+	PIDS+=($!)
+}
+
 # mk_pair SENDER_NS RECEIVER_NS [QUEUES]: two hosts on one wire. The
 # sender's offloads are off so frames leave MTU-sized with full checksums,
 # as on a real wire; the receiver verifies checksums itself.
@@ -70,6 +79,36 @@ mk_pair() {
 	ip -n "$r" neigh replace fd99::1 lladdr "$smac" dev "vr$TAG" nud permanent
 	in_ns "$s" ethtool -K "vs$TAG" tso off gso off tx off >/dev/null
 	in_ns "$r" ethtool -K "vr$TAG" rx off >/dev/null
+}
+
+# mk_relay SENDER_NS RELAY_NS RECEIVER_NS: the sender and the receiver on
+# one subnet, joined through a relay namespace whose two veth ends carry
+# frames across (an L2 wire: `xgro-xfer relay`, started by the test, which
+# may reorder). Impairments go on the relay's egress towards the receiver
+# (mr$TAG), where frames are wire-sized and carry final checksums.
+mk_relay() {
+	local s=$1 m=$2 r=$3
+	ip netns add "$s" && NS+=("$s")
+	ip netns add "$m" && NS+=("$m")
+	ip netns add "$r" && NS+=("$r")
+	ip link add "vs$TAG" netns "$s" type veth peer name "ms$TAG" netns "$m" || return 1
+	ip link add "mr$TAG" netns "$m" type veth peer name "vr$TAG" netns "$r" || return 1
+	ip -n "$s" addr add 10.99.0.1/24 dev "vs$TAG"
+	ip -n "$r" addr add 10.99.0.2/24 dev "vr$TAG"
+	local i
+	for i in "$s vs$TAG" "$m ms$TAG" "$m mr$TAG" "$r vr$TAG"; do
+		set -- $i
+		ip -n "$1" link set "$2" up
+		# full checksums and wire-sized frames both ways: the relay
+		# copies bytes, no offload state crosses it
+		in_ns "$1" ethtool -K "$2" tso off gso off tx off >/dev/null 2>&1
+	done
+	in_ns "$r" ethtool -K "vr$TAG" rx off >/dev/null
+	local smac rmac
+	smac=$(ip -n "$s" -br link show "vs$TAG" | awk '{print $3}')
+	rmac=$(ip -n "$r" -br link show "vr$TAG" | awk '{print $3}')
+	ip -n "$s" neigh replace 10.99.0.2 lladdr "$rmac" dev "vs$TAG" nud permanent
+	ip -n "$r" neigh replace 10.99.0.1 lladdr "$smac" dev "vr$TAG" nud permanent
 }
 
 # start_xgro NS IFACE ARGS...: attach in the background; waits until the

@@ -38,8 +38,7 @@ test_attach_status_set_stats_flows_detach() {
 	in_ns $r "$XGRO" status $ifc | grep -Eq "flush-us +321" || fail "status: flush-us" || return 1
 	in_ns $r "$XGRO" status $ifc | grep -Eq "proto +tcp$" || fail "status: proto" || return 1
 	# a flow, then stats and flows
-	in_ns $r iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	PIDS+=($!)
+	bg_ns $r timeout 60 iperf3 -s -1 -p 5201 >/dev/null 2>&1
 	sleep 0.3
 	in_ns $s timeout 20 iperf3 -c 10.99.0.2 -p 5201 -n 2M >/dev/null || fail "iperf3" || return 1
 	in_ns $r "$XGRO" stats $ifc --json >"$TMP/stats.json" || fail "stats --json" || return 1

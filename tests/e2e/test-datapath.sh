@@ -17,7 +17,7 @@ pre() {
 bulk() {
 	local dst=$1 bytes=$2 seed=$3 port=${4:-7001} want got
 	want=$("$XFER" gen "$bytes" "$seed" | sha256sum | cut -d' ' -f1)
-	in_ns r$TAG "$XFER" recv $port | sha256sum | cut -d' ' -f1 >"$TMP/got.$port" &
+	in_ns r$TAG timeout 150 "$XFER" recv $port | sha256sum | cut -d' ' -f1 >"$TMP/got.$port" &
 	local rpid=$!
 	sleep 0.2
 	in_ns s$TAG timeout 120 "$XFER" send "$dst" $port "$bytes" "$seed" ||
@@ -90,13 +90,11 @@ test_parallel_flows_multiqueue_two_workers() {
 test_request_response_1000_rounds() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1
-	in_ns r$TAG "$XFER" rr-server 7200 &
-	PIDS+=($!)
+	bg_ns r$TAG timeout 120 "$XFER" rr-server 7200
 	sleep 0.2
-	echo "without xgro: $(in_ns s$TAG timeout 60 "$XFER" rr 10.99.0.2 7200 1000 100)"
+	echo "without xgro (3000-byte requests): $(in_ns s$TAG timeout 60 "$XFER" rr 10.99.0.2 7200 1000 3000)"
 	start_xgro r$TAG vr$TAG --flush-us 200 || return 1
-	in_ns r$TAG "$XFER" rr-server 7201 &
-	PIDS+=($!)
+	bg_ns r$TAG timeout 120 "$XFER" rr-server 7201
 	sleep 0.2
 	# each request waits for its answer: a held segment the timer failed
 	# to flush would stall the exchange, and the timeout would end it
@@ -138,7 +136,7 @@ test_zero_copy_fallback_and_forced() {
 
 udp_run() { # GRO_OR_EMPTY
 	local out
-	in_ns r$TAG "$XFER" udp-recv 7300 20000 1400 $1 >"$TMP/udp.out" &
+	in_ns r$TAG timeout 60 "$XFER" udp-recv 7300 20000 1400 $1 >"$TMP/udp.out" &
 	local rpid=$!
 	sleep 0.2
 	in_ns s$TAG "$XFER" udp-send 10.99.0.2 7300 20000 1400 || return 1
@@ -209,6 +207,48 @@ test_sigstop_mid_transfer() {
 	in_flight_zero || return 1
 	stop_xgro
 	[[ -z $(leftovers r$TAG vr$TAG) ]] || fail "left: $(leftovers r$TAG vr$TAG)"
+}
+
+# impaired CSUM: 1% loss, 1% duplicates, 1% reordered, 0.1% corrupted
+# payload bytes between sender and receiver; the data must arrive intact,
+# and the engine's books must balance.
+impaired() {
+	local mode=$1 o
+	mk_relay s$TAG m$TAG r$TAG || return 1
+	bg_ns m$TAG "$XFER" relay ms$TAG mr$TAG 10000 11
+	in_ns m$TAG tc qdisc add dev mr$TAG clsact || return 1
+	local prio=1
+	for o in drop dup corrupt; do
+		in_ns m$TAG tc filter add dev mr$TAG egress prio $prio bpf direct-action \
+			obj "$ROOT/build/tests/impair-$o.o" sec tc || fail "tc $o" || return 1
+		prio=$((prio + 1))
+	done
+	start_xgro r$TAG vr$TAG --csum "$mode" --flush-us 200 || return 1
+	bulk 10.99.0.2 $((30 << 20)) 21 7500 || return 1
+	in_flight_zero || return 1
+	python3 - "$TMP/stats.json" "$mode" <<'PY' || return 1
+import json, sys
+d = json.load(open(sys.argv[1])); e = d["engine"]
+singles = e["packets_out"] - e["superpackets_out"]
+assert e["rx_frames"] == e["packets_in"], ("rx", e["rx_frames"], e["packets_in"])
+assert e["segments_merged"] + singles == e["packets_in"], ("books", e)
+assert e["sink_errors"] == 0, ("sink errors", e["sink_errors"])
+assert e["superpackets_out"] > 0, "nothing merged"
+if sys.argv[2] == "verify":
+    assert e["csum_bad"] > 0, "corruption never seen"
+print("in %d merged %d alone %d csum_bad %d mismatch %d" % (e["packets_in"],
+      e["segments_merged"], singles, e["csum_bad"], e["flush_mismatch"]))
+PY
+}
+
+test_impaired_wire_verify() {
+	pre || return $?
+	impaired verify
+}
+
+test_impaired_wire_fold() {
+	pre || return $?
+	impaired fold
 }
 
 run_tests

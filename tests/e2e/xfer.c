@@ -10,6 +10,9 @@
  *   udp-recv PORT COUNT SIZE [gro] checks each datagram once and intact;
  *                                  with gro, uses UDP_GRO and splits buffers
  *   junk MAC IFACE COUNT SEED      malformed frames from a raw socket
+ *   relay IF_A IF_B PPM SEED       an L2 wire between two interfaces that
+ *                                  swaps PPM per million A->B frames with
+ *                                  the next one (reordering), until killed
  * ADDR may be IPv4 or IPv6. Exit status 0 only if everything checked out.
  */
 #include <arpa/inet.h>
@@ -421,6 +424,63 @@ int main(int argc, char **argv)
 				die("send");
 		}
 		return 0;
+	}
+	if (!strcmp(cmd, "relay") && argc == 6) {
+		int fd[2], one = 1;
+		uint64_t ppm = strtoull(argv[4], NULL, 10), swapped = 0;
+		static uint8_t held[1 << 16];
+		ssize_t held_len = 0;
+
+		rng = strtoull(argv[5], NULL, 10) + 1;
+		for (int i = 0; i < 2; i++) {
+			struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+						   .sll_protocol = htons(ETH_P_ALL) };
+
+			sll.sll_ifindex = (int)if_nametoindex(argv[2 + i]);
+			fd[i] = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+			if (fd[i] < 0 || !sll.sll_ifindex ||
+			    setsockopt(fd[i], SOL_PACKET, PACKET_IGNORE_OUTGOING,
+				       &one, sizeof(one)) ||
+			    bind(fd[i], (struct sockaddr *)&sll, sizeof(sll)))
+				die("relay socket");
+		}
+		for (;;) {
+			struct pollfd p[2] = { { fd[0], POLLIN, 0 }, { fd[1], POLLIN, 0 } };
+			int n = poll(p, 2, held_len ? 1 : -1);
+
+			if (n < 0 && errno != EINTR)
+				die("poll");
+			if (!n && held_len) { /* nothing followed: let it go */
+				send(fd[1], held, (size_t)held_len, 0);
+				held_len = 0;
+			}
+			for (int i = 0; i < 2; i++) {
+				ssize_t r;
+
+				if (p[i].revents & (POLLERR | POLLHUP | POLLNVAL))
+					return 0; /* the wire went away */
+				if (!(p[i].revents & POLLIN))
+					continue;
+				r = recv(fd[i], buf, sizeof(buf), MSG_DONTWAIT);
+				if (r < 0 && errno != EAGAIN && errno != EINTR)
+					return 0;
+				if (r <= 0)
+					continue;
+				if (i == 0 && !held_len && next() % 1000000 < ppm) {
+					memcpy(held, buf, (size_t)r);
+					held_len = r;
+					swapped++;
+					continue;
+				}
+				if (send(fd[!i], buf, (size_t)r, 0) < 0 &&
+				    errno != EMSGSIZE && errno != ENOBUFS)
+					die("relay send");
+				if (i == 0 && held_len) {
+					send(fd[1], held, (size_t)held_len, 0);
+					held_len = 0;
+				}
+			}
+		}
 	}
 	fprintf(stderr, "usage: see the comment at the top of tests/e2e/xfer.c\n");
 	return 2;

@@ -28,7 +28,9 @@
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
-/* a flow whose frames fail verification this often is sent back */
+/* A flow whose frames fail verification this many times in a row (partial
+ * checksums from a sender's offload) is sent back to the stack; a good
+ * segment in between (a corrupting wire) starts the count again. */
 #define BAD_CSUM_RELEASE 8
 
 static uint64_t now_ns(void)
@@ -39,12 +41,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void release_flow(struct xgro_queue *q, const struct xgro_flow_key *k)
+static void csum_verdict(struct xgro_queue *q, const struct xgro_flow_key *k,
+			 bool bad)
 {
 	struct xgro_steer st = { .last_ns = now_ns(), .released = 1 };
 	uint32_t h = xgro_flow_hash(k, 0);
 	struct xgro_bad_flow *b = &q->bad_flows[h & 255];
 
+	if (!bad) {
+		if (b->hash == h)
+			b->bad = 0;
+		return;
+	}
 	if (b->hash != h) {
 		b->hash = h;
 		b->bad = 0;
@@ -70,9 +78,12 @@ static void emit(void *user, const struct xgro_out *o)
 	else
 		q->ws->segmented += (unsigned)n;
 	q->ws->sink_writes++;
-	if (o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD &&
-	    (o->flags & XGRO_OUT_FLOW))
-		release_flow(q, o->key);
+	if (o->flags & XGRO_OUT_FLOW) {
+		if (o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD)
+			csum_verdict(q, o->key, true);
+		else if (o->kind == XGRO_OUT_MERGED)
+			csum_verdict(q, o->key, false);
+	}
 	/* the write copied the frames: they are free again */
 	for (uint32_t i = 0; i < o->nhandles; i++)
 		q->free_frames[q->nfree++] = o->handles[i];
