@@ -155,7 +155,7 @@ leftovers() {
 }
 
 run_tests() { # each test_* function: a PASS/FAIL/SKIP line
-	local t out rc
+	local t out rc failed=0
 	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
 		if [[ -n "${ONLY:-}" && "$t" != *"$ONLY"* ]]; then
 			continue
@@ -174,9 +174,13 @@ run_tests() { # each test_* function: a PASS/FAIL/SKIP line
 			echo "SKIP: $SUITE/${t#test_}: $(echo "$out" | tail -1)"
 		else
 			echo "FAIL: $SUITE/${t#test_}: $(echo "$out" | tail -3 | tr '\n' ' ')"
+			failed=1
 		fi
-		[[ -n "${VERBOSE:-}" ]] && echo "$out" | sed 's/^/    /'
+		if [[ -n "${VERBOSE:-}" ]]; then
+			echo "$out" | sed 's/^/    /'
+		fi
 	done
+	return $failed
 }
 
 # fail MSG: end the current test as failed.
