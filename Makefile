@@ -33,7 +33,7 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: all test demo bench bench-engine fuzz install clean deps deps-bench
+.PHONY: all test demo bench bench-engine bench-e2e fuzz install clean deps deps-bench
 
 all: $(BUILD)/libxgro.a $(BUILD)/xgro $(BUILD)/xgro-bench
 
@@ -153,6 +153,17 @@ fuzz: $(BUILD)/fuzz/fuzz_engine
 bench-engine: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/xgro-bench
 	$(BUILD)/xgro-bench $(BENCH_ARGS)
+
+# The end-to-end benchmark, then the engine's.
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/xgro-xfer
+	scripts/bench-e2e.sh --plot $(BENCH_E2E_ARGS)
+	$(BUILD)/xgro-bench $(BENCH_ARGS)
+
+# Bulk TCP through xgro and without it, side by side.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/xgro-xfer
+	scripts/bench-e2e.sh --demo
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/xgro

@@ -110,8 +110,10 @@ struct xgro_config {
 	__u32 frame_size; /* largest frame a umem frame can hold */
 	__u32 steer_vlan; /* steer tagged frames too */
 	__u32 hash_seed; /* seed of xgro_flow_hash() */
+	__u32 max_segs; /* segments per super-packet; 1: pass through */
+	__u32 pad;
 };
-XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 40, "config size");
+XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 48, "config size");
 
 /*
  * Per-packet metadata written in front of the frame with

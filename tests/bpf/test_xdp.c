@@ -298,6 +298,7 @@ static void run_case(const char *name, void (*build)(struct pg_flow *, size_t *,
 		.max_size = 65535,
 		.heartbeat_ms = 100,
 		.frame_size = 3840,
+		.max_segs = 64,
 	};
 	uint8_t frame[2048], pay[1500] = { 0 };
 	struct pg_flow f;

@@ -59,6 +59,7 @@ static const struct {
 	{ "min-payload", 1, O_CFG, "N", NULL },
 	{ "idle-release-ms", 1, O_CFG, "N", NULL },
 	{ "heartbeat-ms", 1, O_CFG, "N", NULL },
+	{ "max-segs", 1, O_CFG, "N", NULL },
 	{ "verbose", 0, 'v', NULL, "more messages (libbpf's too)" },
 	{ "help", 0, 'h', NULL, "this text" },
 };

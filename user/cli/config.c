@@ -33,14 +33,17 @@ static const struct key keys[] = {
 	  "milliseconds, 1..3600000" },
 	{ "heartbeat-ms", K_U32, 1, 60000, F(heartbeat_ms),
 	  "milliseconds before a silent worker is bypassed, 1..60000" },
+	{ "max-segs", K_U32, 1, 64, F(max_segs),
+	  "segments per super-packet, 1..64 (1: no merging, same path)" },
 	{ "csum", K_CSUM, 0, 0, F(csum_mode), "verify, fold or trust" },
 	{ "proto", K_PROTO, 0, 0, F(protos), "tcp, udp or tcp,udp" },
 };
 
 const char *const xgro_config_keys[] = { "flush-us",	 "max-size",
 					 "min-payload",	 "idle-release-ms",
-					 "heartbeat-ms", "csum",
-					 "proto",	 NULL };
+					 "heartbeat-ms", "max-segs",
+					 "csum",	 "proto",
+					 NULL };
 
 static const char *const csum_names[] = { "verify", "fold", "trust" };
 
@@ -54,6 +57,7 @@ void xgro_config_defaults(struct xgro_config *c)
 	c->max_size = 65535;
 	c->csum_mode = XGRO_CSUM_VERIFY;
 	c->heartbeat_ms = 100;
+	c->max_segs = 64;
 	c->frame_size = XGRO_UMEM_FRAME - XGRO_XDP_HEADROOM;
 }
 

@@ -101,6 +101,7 @@ static void engine_config(const struct xgro_queue *q, const struct xgro_config *
 	e->max_flows = max_flows;
 	e->max_frames = XGRO_HOLD_FRAMES;
 	e->max_size = c->max_size;
+	e->max_segs = c->max_segs;
 	e->flush_ns = c->flush_us * 1000u;
 	e->protos = c->protos;
 	e->csum_mode = c->csum_mode;
