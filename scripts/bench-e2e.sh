@@ -17,7 +17,7 @@ while [[ $# -gt 0 ]]; do
 	--runs) RUNS=$2; shift 2 ;;
 	--secs) SECS=$2; shift 2 ;;
 	--plot) PLOT=1; shift ;;
-	--demo) DEMO=1; RUNS=1; SECS=5; shift ;;
+	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=5; shift ;;
 	-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
 	esac
