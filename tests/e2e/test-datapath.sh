@@ -209,6 +209,28 @@ test_sigstop_mid_transfer() {
 	[[ -z $(leftovers r$TAG vr$TAG) ]] || fail "left: $(leftovers r$TAG vr$TAG)"
 }
 
+test_veth_sink() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	# a second veth pair inside the receiver: xgro writes into one end,
+	# the stack receives from the other
+	ip -n r$TAG link add xa$TAG type veth peer name xb$TAG || return 1
+	ip -n r$TAG link set xb$TAG up
+	in_ns r$TAG ethtool -K xb$TAG rx off >/dev/null
+	in_ns r$TAG sysctl -qw net.ipv4.conf.xb$TAG.rp_filter=0
+	start_xgro r$TAG vr$TAG --reinject veth:xa$TAG --flush-us 200 || return 1
+	in_ns r$TAG "$XGRO" status vr$TAG | grep -q "reinject  veth:xa$TAG" || fail "status: sink" || return 1
+	bulk 10.99.0.2 $((30 << 20)) 8 || return 1
+	stats || return 1
+	[[ $(stat_of engine.superpackets_out) -gt 0 ]] || fail "nothing merged" || return 1
+	[[ $(stat_of engine.sink_errors) -eq 0 ]] || fail "sink errors" || return 1
+	local rx
+	rx=$(in_ns r$TAG cat /sys/class/net/xb$TAG/statistics/rx_packets 2>/dev/null ||
+		ip -n r$TAG -s link show xb$TAG | awk '/RX:/{getline; print $2}')
+	[[ ${rx:-0} -gt 0 ]] || fail "nothing came out of the veth sink" || return 1
+	in_flight_zero
+}
+
 # impaired CSUM: 1% loss, 1% duplicates, 1% reordered, 0.1% corrupted
 # payload bytes between sender and receiver; the data must arrive intact,
 # and the engine's books must balance.
