@@ -154,9 +154,14 @@ bench-engine: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/xgro-bench
 	$(BUILD)/xgro-bench $(BENCH_ARGS)
 
+$(BUILD)/bench/cpumap.bpf.o: bench/cpumap.bpf.c
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
+
 # The end-to-end benchmark, then the engine's.
 bench: deps-bench
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/xgro-xfer
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/xgro-xfer $(BUILD)/bench/cpumap.bpf.o
 	scripts/bench-e2e.sh --plot $(BENCH_E2E_ARGS)
 	$(BUILD)/xgro-bench $(BENCH_ARGS)
 

@@ -39,6 +39,7 @@ else
 	CONFIGS=(
 		"kernel, GRO off|kernel off"
 		"kernel, GRO on|kernel on"
+		"XDP into cpumap, kernel GRO|cpumap"
 		"xgro passthrough (max-segs 1)|xgro --max-segs 1 --flush-us 0"
 		"xgro verify, flush-us 50|xgro --csum verify --flush-us 50"
 		"xgro verify, flush-us 0|xgro --csum verify --flush-us 0"
@@ -47,8 +48,29 @@ else
 	)
 fi
 
+trap 'cpumap_off; cleanup' EXIT
 mk_pair $S $R || exit 1
 in_ns $R ethtool -K vr$TAG gro off >/dev/null
+
+# The kernel's XDP-into-cpumap GRO (6.15+): our program in bench/, entry 1
+# of its cpumap (CPU 1) with a 2048-frame queue.
+CPUMAP_OBJ=$ROOT/build/bench/cpumap.bpf.o
+CPUMAP_PIN=/sys/fs/bpf/xgro-bench-$TAG
+cpumap_supported() {
+	local v
+	v=$(uname -r | awk -F. '{print $1 * 100 + $2}')
+	[[ $v -ge 615 && -e $CPUMAP_OBJ && $(nproc) -ge 2 ]]
+}
+cpumap_on() {
+	mkdir -p "$CPUMAP_PIN" &&
+	bpftool prog load "$CPUMAP_OBJ" "$CPUMAP_PIN/prog" type xdp pinmaps "$CPUMAP_PIN" &&
+	bpftool map update pinned "$CPUMAP_PIN/cpumap" key 1 0 0 0 value 0 8 0 0 0 0 0 0 &&
+	in_ns $R ip link set dev vr$TAG xdpdrv pinned "$CPUMAP_PIN/prog"
+}
+cpumap_off() {
+	in_ns $R ip link set dev vr$TAG xdpdrv off 2>/dev/null
+	rm -rf "$CPUMAP_PIN"
+}
 
 cpu_total() { # busy jiffies over all CPUs, and the softirq share
 	awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $8}' /proc/stat
@@ -66,6 +88,9 @@ one_run() {
 	args="$*"
 	if [[ $mode == kernel ]]; then
 		in_ns $R ethtool -K vr$TAG gro "$1" >/dev/null
+	elif [[ $mode == cpumap ]]; then
+		in_ns $R ethtool -K vr$TAG gro off >/dev/null
+		cpumap_on || return 1
 	else
 		in_ns $R ethtool -K vr$TAG gro off >/dev/null
 		start_xgro $R vr$TAG $args >/dev/null || return 1
@@ -91,6 +116,8 @@ one_run() {
 		in_ns $R "$XGRO" stats vr$TAG --json >"$TMP/st.json"
 		seg=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["engine"]; print(round(e["segments_merged"]/max(e["superpackets_out"],1),1) if e["segments_merged"] else 1.0)' "$TMP/st.json")
 		stop_xgro
+	elif [[ $mode == cpumap ]]; then
+		cpumap_off
 	fi
 	python3 - "$name" "$gbps" "$bytes" "$((c1 - c0))" "$((si1 - si0))" "$xcpu" "$hz" "$seg" "$sender_cpu" "$SECS" <<'PY'
 import json, sys
@@ -116,6 +143,12 @@ latency() { # p50/p99 of 2000 request/response rounds, with and without xgro
 	echo "$out"
 }
 
+if [[ -z $DEMO ]] && ! cpumap_supported; then
+	echo "bench-e2e: no XDP-into-cpumap GRO here (kernel < 6.15, 1 CPU, or not built): row skipped" >&2
+	for i in "${!CONFIGS[@]}"; do
+		[[ ${CONFIGS[$i]} == *"|cpumap" ]] && unset 'CONFIGS[i]'
+	done
+fi
 : >"$OUT/e2e.jsonl.tmp"
 for ((run = 0; run < RUNS; run++)); do
 	for c in "${CONFIGS[@]}"; do
@@ -140,8 +173,10 @@ print("| path | Gbit/s | CPU s/GB | softirq s/GB | xgro s/GB | sender CPU % | se
 print("|---|---:|---:|---:|---:|---:|---:|")
 for c in order:
     m = med[c]
-    print("| %s | %.2f | %.2f | %.2f | %.2f | %.0f | %.1f |" % (c, m["gbps"], m["cpu_s_per_gb"],
-          m["softirq_s_per_gb"], m["xgro_s_per_gb"], m["sender_cpu_pct"], m["segs_per_super"]))
+    seg = "%.1f" % m["segs_per_super"] if m["segs_per_super"] else "-"
+    xs = "%.2f" % m["xgro_s_per_gb"] if c.startswith("xgro") else "-"
+    print("| %s | %.2f | %.2f | %.2f | %s | %.0f | %s |" % (c, m["gbps"], m["cpu_s_per_gb"],
+          m["softirq_s_per_gb"], xs, m["sender_cpu_pct"], seg))
 def g(name):
     for c in order:
         if c.startswith(name): return med[c]["gbps"]
