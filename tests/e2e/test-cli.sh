@@ -128,6 +128,15 @@ test_errors() {
 	[[ -z $left ]] || fail "left behind: $left"
 }
 
+test_warns_about_ingress_rules() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	ip -n r$TAG rule add iif vr$TAG table 100 || return 1
+	start_xgro r$TAG vr$TAG || return 1
+	grep -q "policy rule .* names vr$TAG" "$TMP/xgro-vr$TAG.log" ||
+		fail "no warning: $(cat "$TMP/xgro-vr$TAG.log")"
+}
+
 test_help() {
 	"$XGRO" --help | grep -q "attach" || return 1
 	"$XGRO" attach --help | grep -q -- "--flush-us" || return 1

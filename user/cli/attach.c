@@ -187,6 +187,37 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 	return 0;
 }
 
+/*
+ * Reinjected packets arrive on the tap: what is keyed on the original
+ * interface stops matching them (DESIGN.md, "What reinjection changes").
+ * Policy rules and VRF membership are what we can see; `ip` reads them in
+ * this network namespace. Warnings only: the user may know better.
+ */
+static void warn_ingress_keyed(const char *ifname)
+{
+	char cmd[128], line[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip -o rule show iif %s 2>/dev/null", ifname);
+	p = popen(cmd, "r");
+	if (p) {
+		while (fgets(line, sizeof(line), p)) {
+			line[strcspn(line, "\n")] = 0;
+			pr_warn("policy rule '%s' names %s: merged packets arrive on "
+				"the tap and will not match it", line, ifname);
+		}
+		pclose(p);
+	}
+	snprintf(cmd, sizeof(cmd), "ip -o -d link show dev %s 2>/dev/null", ifname);
+	p = popen(cmd, "r");
+	if (p) {
+		if (fgets(line, sizeof(line), p) && strstr(line, "vrf_slave"))
+			pr_warn("interface '%s' is in a VRF: merged packets arrive on "
+				"the tap, outside it", ifname);
+		pclose(p);
+	}
+}
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -381,6 +412,8 @@ int cmd_attach(int argc, char **argv)
 		       "choose another with --pin-dir", in.st.pin_dir);
 		return EXIT_RUNTIME;
 	}
+	if (o.dp.sink == XGRO_SINK_TAP)
+		warn_ingress_keyed(o.ifname);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
