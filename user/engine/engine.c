@@ -736,46 +736,45 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 }
 
 static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
-		     const struct pinfo *pip, uint32_t hash, uint64_t now_ns)
+		     const struct pinfo *pi, uint32_t hash, uint64_t now_ns)
 {
-	struct pinfo pi = *pip;
 	struct flow *f;
 	uint16_t fold = 0;
 	int why;
 
-	switch (pi.status) {
+	switch (pi->status) {
 	case P_MALFORMED:
-		emit_alone(ctx, pkt, &pi, XGRO_ALONE_MALFORMED);
+		emit_alone(ctx, pkt, pi, XGRO_ALONE_MALFORMED);
 		return;
 	case P_IP_CSUM_BAD:
-		emit_alone(ctx, pkt, &pi, XGRO_ALONE_IP_CSUM_BAD);
+		emit_alone(ctx, pkt, pi, XGRO_ALONE_IP_CSUM_BAD);
 		return;
 	case P_NOT_FLOW:
-		emit_alone(ctx, pkt, &pi, XGRO_ALONE_NOT_FLOW);
+		emit_alone(ctx, pkt, pi, XGRO_ALONE_NOT_FLOW);
 		return;
 	default:
 		break;
 	}
-	f = lookup(ctx, hash, &pi.key);
-	if (pi.status == P_CANDIDATE && ctx->cfg.csum_mode != XGRO_CSUM_TRUST) {
+	f = lookup(ctx, hash, &pi->key);
+	if (pi->status == P_CANDIDATE && ctx->cfg.csum_mode != XGRO_CSUM_TRUST) {
 		if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD &&
-		    pi.key.proto == PROTO_TCP) {
-			fold = fold_payload_sum(pkt->data, &pi);
-		} else if (!l4_csum_ok(pkt->data, &pi)) {
+		    pi->key.proto == PROTO_TCP) {
+			fold = fold_payload_sum(pkt->data, pi);
+		} else if (!l4_csum_ok(pkt->data, pi)) {
 			if (f)
 				flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
-			emit_alone(ctx, pkt, &pi, XGRO_ALONE_CSUM_BAD);
+			emit_alone(ctx, pkt, pi, XGRO_ALONE_CSUM_BAD);
 			return;
 		}
 	}
-	if (pi.status == P_UNMERGEABLE) {
+	if (pi->status == P_UNMERGEABLE) {
 		if (f)
 			flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
-		emit_alone(ctx, pkt, &pi, XGRO_ALONE_UNMERGEABLE);
+		emit_alone(ctx, pkt, pi, XGRO_ALONE_UNMERGEABLE);
 		return;
 	}
 	if (f) {
-		why = can_merge(ctx, f, pkt->data, &pi);
+		why = can_merge(ctx, f, pkt->data, pi);
 		if (why < 0 && !seg_available(ctx)) {
 			uint32_t oldest = ctx->age_head;
 
@@ -784,13 +783,13 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 				f = NULL;
 		}
 		if (f && why < 0) {
-			merge(ctx, f, pkt, &pi, fold);
+			merge(ctx, f, pkt, pi, fold);
 			return;
 		}
 		if (f)
 			flush_flow(ctx, f, (unsigned)why);
 	}
-	start_flow(ctx, hash, pkt, &pi, fold, now_ns);
+	start_flow(ctx, hash, pkt, pi, fold, now_ns);
 }
 
 /*
