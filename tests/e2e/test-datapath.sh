@@ -209,6 +209,26 @@ test_sigstop_mid_transfer() {
 	[[ -z $(leftovers r$TAG vr$TAG) ]] || fail "left: $(leftovers r$TAG vr$TAG)"
 }
 
+test_set_applies_while_running() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	start_xgro r$TAG vr$TAG --flush-us 200 || return 1
+	bulk 10.99.0.2 $((10 << 20)) 9 7600 || return 1
+	stats || return 1
+	local sp=$(stat_of engine.superpackets_out) merged=$(stat_of engine.segments_merged)
+	[[ $sp -gt 0 ]] || fail "nothing merged before" || return 1
+	# no merging from now on, without a restart
+	in_ns r$TAG "$XGRO" set vr$TAG max-segs=1 || return 1
+	sleep 0.1
+	bulk 10.99.0.2 $((10 << 20)) 10 7601 || return 1
+	stats || return 1
+	[[ $(stat_of engine.segments_merged) -le $((merged + 64)) ]] ||
+		fail "still merging after max-segs=1" || return 1
+	[[ $(stat_of engine.packets_in) -gt $((merged + 5000)) ]] ||
+		fail "the second transfer did not go through xgro" || return 1
+	in_flight_zero
+}
+
 test_veth_sink() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1
