@@ -213,6 +213,8 @@ set xtics rotate by -25
 set ylabel "Gbit/s"
 set y2label "CPU s per GB"
 set y2tics
+set yrange [0:*]
+set y2range [0:*]
 set key top left
 plot "$OUT/e2e.dat" using 2:xtic(1) title "Gbit/s", "" using 3 axes x1y2 title "CPU s/GB"
 EOF
