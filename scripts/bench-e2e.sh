@@ -128,7 +128,7 @@ print(json.dumps({"config": name, "gbps": round(float(bps) / 1e9, 2),
     "cpu_s_per_gb": round(float(busy) / hz / gb, 3),
     "softirq_s_per_gb": round(float(si) / hz / gb, 3),
     "xgro_s_per_gb": round(float(xcpu) / hz / gb, 3),
-    "sender_cpu_pct": round(float(scpu), 1),
+    "sender_s_per_gb": round(float(scpu) / 100 * float(secs) / gb, 3),
     "segs_per_super": float(seg)}))
 PY
 }
@@ -169,14 +169,14 @@ for r in rows:
     by[r["config"]].append(r)
 med = {c: {k: statistics.median(r[k] for r in by[c]) for k in by[c][0] if k != "config"} for c in order}
 print("\n%d run(s) of %s s each, medians; CPU = all cores busy time per GB received\n" % (int(sys.argv[5]), sys.argv[4]))
-print("| path | Gbit/s | CPU s/GB | softirq s/GB | xgro s/GB | sender CPU % | segs/super-packet |")
+print("| path | Gbit/s | CPU s/GB | sender s/GB | softirq s/GB | xgro s/GB | segs/super-packet |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for c in order:
     m = med[c]
     seg = "%.1f" % m["segs_per_super"] if m["segs_per_super"] else "-"
     xs = "%.2f" % m["xgro_s_per_gb"] if c.startswith("xgro") else "-"
-    print("| %s | %.2f | %.2f | %.2f | %s | %.0f | %s |" % (c, m["gbps"], m["cpu_s_per_gb"],
-          m["softirq_s_per_gb"], xs, m["sender_cpu_pct"], seg))
+    print("| %s | %.2f | %.2f | %.2f | %.2f | %s | %s |" % (c, m["gbps"], m["cpu_s_per_gb"],
+          m["sender_s_per_gb"], m["softirq_s_per_gb"], xs, seg))
 def g(name):
     for c in order:
         if c.startswith(name): return med[c]["gbps"]
