@@ -143,7 +143,7 @@ test: deps
 .PHONY: test-build
 test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
 	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer \
-	$(patsubst %,$(BUILD)/tests/impair-%.o,drop dup corrupt)
+	$(patsubst %,$(BUILD)/tests/impair-%.o,drop dup corrupt) $(BUILD)/xgro-bench
 
 fuzz: $(BUILD)/fuzz/fuzz_engine
 	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts

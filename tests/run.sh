@@ -56,6 +56,28 @@ for t in "$B"/tests/asan/test_*; do
 	run "asan-$(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
 done
 run fuzz fuzz_smoke
+
+# the benchmark must keep building and emitting well-formed rows; its
+# figures are not judged here (machines are noisy)
+bench_smoke() {
+	local out
+	out=$("$B/xgro-bench" --flows 1,64 --impl xgro,xgro-verify,xgro-fold \
+		--secs 0.05 --repeat 1 --json 2>/dev/null) || {
+		echo "FAIL: bench/smoke: xgro-bench failed"
+		return 1
+	}
+	if echo "$out" | python3 -c 'import json,sys
+rows=[json.loads(l) for l in sys.stdin]
+assert len(rows)==6, rows
+for r in rows:
+    assert r["mpps"] > 0 and r["segs_per_out"] == 16, r'; then
+		echo "PASS: bench/smoke: 6 rows, 16 segments per output"
+	else
+		echo "FAIL: bench/smoke: $out"
+		return 1
+	fi
+}
+run bench bench_smoke
 for t in "$B"/tests/bpf/test_*; do
 	run "bpf-$(basename "$t")" "$t"
 done
