@@ -7,6 +7,7 @@
 # Each test prints PASS:/FAIL:/SKIP: lines that tests/run.sh counts.
 
 set -uo pipefail
+export PATH=$PATH:/usr/sbin:/sbin # bpftool, ip, tc live there
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XGRO=$ROOT/build/xgro
 SUITE=${SUITE:-$(basename "$0" .sh)}
