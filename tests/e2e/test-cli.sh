@@ -67,11 +67,18 @@ test_attach_status_set_stats_flows_detach() {
 	[[ -z $left ]] || fail "left behind: $left" || return 1
 }
 
+rp_all() { in_ns r$TAG sysctl -n net.ipv4.conf.all.rp_filter; }
+
 test_sigterm_leaves_nothing() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1
+	# strict reverse-path filtering would drop every reinjected packet:
+	# xgro lifts it while attached and must put it back
+	in_ns r$TAG sysctl -qw net.ipv4.conf.all.rp_filter=1
 	start_xgro r$TAG vr$TAG || return 1
+	[[ $(rp_all) == 0 ]] || fail "all.rp_filter not lifted" || return 1
 	stop_xgro
+	[[ $(rp_all) == 1 ]] || fail "all.rp_filter not restored" || return 1
 	local left
 	left=$(leftovers r$TAG vr$TAG)
 	[[ -z $left ]] || fail "left behind: $left"
@@ -80,12 +87,14 @@ test_sigterm_leaves_nothing() {
 test_detach_after_kill9() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1
+	in_ns r$TAG sysctl -qw net.ipv4.conf.all.rp_filter=2
 	start_xgro r$TAG vr$TAG || return 1
 	kill -9 "$XPID"
 	wait "$XPID" 2>/dev/null
 	in_ns r$TAG "$XGRO" status vr$TAG | grep -q DEAD || fail "status: not DEAD" || return 1
 	expect_err 1 "is gone" in_ns r$TAG "$XGRO" stats vr$TAG || return 1
 	in_ns r$TAG "$XGRO" detach vr$TAG >/dev/null || fail "detach failed" || return 1
+	[[ $(rp_all) == 2 ]] || fail "all.rp_filter not restored after the crash" || return 1
 	local left
 	left=$(leftovers r$TAG vr$TAG)
 	[[ -z $left ]] || fail "left behind: $left"
