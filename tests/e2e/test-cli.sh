@@ -100,6 +100,29 @@ test_detach_after_kill9() {
 	[[ -z $left ]] || fail "left behind: $left"
 }
 
+test_detach_elsewhere_keeps_sysctls() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	local host v
+	host=$(sysctl -n net.ipv4.conf.all.rp_filter)
+	v=$(( host == 1 ? 2 : 1 ))
+	in_ns r$TAG sysctl -qw net.ipv4.conf.all.rp_filter=$v
+	start_xgro r$TAG vr$TAG || return 1
+	kill -9 "$XPID"
+	wait "$XPID" 2>/dev/null
+	# detach from the host's namespace: pins and state go, but the saved
+	# sysctl belongs to the test's namespace and must not land here
+	local out
+	out=$("$XGRO" detach vr$TAG 2>&1)
+	if [[ $(sysctl -n net.ipv4.conf.all.rp_filter) != "$host" ]]; then
+		sysctl -qw net.ipv4.conf.all.rp_filter="$host"
+		fail "detach wrote the host's all.rp_filter" || return 1
+	fi
+	echo "$out" | grep -q "not restored" || fail "no warning: $out" || return 1
+	[[ ! -e /sys/fs/bpf/xgro/vr$TAG && ! -e /run/xgro/vr$TAG.state ]] ||
+		fail "pins or state left" || return 1
+}
+
 test_errors() {
 	pre || return $?
 	local r=r$TAG ifc=vr$TAG

@@ -400,6 +400,7 @@ int cmd_attach(int argc, char **argv)
 	xgro_state_id(in.st.id, sizeof(in.st.id), o.ifname, o.pin_dir);
 	snprintf(in.st.mode, sizeof(in.st.mode), "%s", o.skb_mode ? "skb" : "native");
 	in.st.pid = getpid();
+	in.st.netns = xgro_netns_id();
 	if (claim(&o, &in))
 		return EXIT_RUNTIME;
 	if (!bpf_xdp_query_id(in.st.ifindex, 0, &prog_id) && prog_id) {

@@ -54,7 +54,11 @@ struct xgro_state {
 	char gso[32]; /* what the sink's GSO probe found */
 	int nsysctl;
 	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
+	uint64_t netns; /* inode of the network namespace they belong to */
 };
+
+/* Inode of this process's network namespace (0 if unknown). */
+uint64_t xgro_netns_id(void);
 
 void xgro_state_id(char *id, size_t n, const char *ifname,
 		   const char *pin_dir);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -56,6 +57,7 @@ int xgro_state_write(const struct xgro_state *s)
 		s->prog_id, s->link_id, s->queues, s->workers);
 	fprintf(f, "xsk_mode %s\nreinject %s\ntap %s\ngso %s\n", s->xsk_mode,
 		s->reinject, s->tap[0] ? s->tap : "-", s->gso[0] ? s->gso : "-");
+	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
 	for (int i = 0; i < s->nsysctl; i++)
 		fprintf(f, "sysctl %s %s\n", s->sysctl[i].path,
 			s->sysctl[i].value);
@@ -112,6 +114,8 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			snprintf(s->tap, sizeof(s->tap), "%s", a);
 		else if (!strcmp(key, "gso") && strcmp(a, "-"))
 			snprintf(s->gso, sizeof(s->gso), "%s", a);
+		else if (!strcmp(key, "netns"))
+			s->netns = strtoull(a, NULL, 10);
 		else if (!strcmp(key, "sysctl") && s->nsysctl < 8 && b[0]) {
 			snprintf(s->sysctl[s->nsysctl].path,
 				 sizeof(s->sysctl[0].path), "%s", a);
@@ -132,6 +136,13 @@ void xgro_state_remove(const char *id)
 	unlink(path);
 	path_of(path, sizeof(path), id, "pid");
 	unlink(path);
+}
+
+uint64_t xgro_netns_id(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (uint64_t)st.st_ino;
 }
 
 bool xgro_pid_alive(int pid)
@@ -198,6 +209,14 @@ void xgro_state_cleanup(const struct xgro_state *s)
 	if (!strncmp(s->pin_dir, XGRO_PIN_ROOT "/", strlen(XGRO_PIN_ROOT) + 1))
 		rmdir(XGRO_PIN_ROOT); /* fails harmlessly while others use it */
 	/* the tap is not persistent: it went away with the instance's fds */
+	if (s->nsysctl && s->netns != xgro_netns_id()) {
+		/* /proc/sys/net is per namespace: writing here would change
+		 * another namespace's settings, perhaps the host's */
+		pr_warn("sysctls of pid %d's network namespace not restored: "
+			"run 'xgro detach' in that namespace", s->pid);
+		xgro_state_remove(s->id);
+		return;
+	}
 	for (int i = 0; i < s->nsysctl; i++) {
 		FILE *f = fopen(s->sysctl[i].path, "w");
 
