@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -287,6 +288,9 @@ void *xgro_worker_run(void *arg)
 	struct xgro_config last[64];
 	struct pollfd pfd[64];
 
+	/* a held segment waits flush-us, not flush-us plus the default 50 us
+	 * of timer slack */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	for (unsigned i = 0; i < w->nq; i++) {
 		last[i] = *dp->cfg;
 		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };
