@@ -391,14 +391,11 @@ static void finish_header(struct xgro_ctx *ctx, struct flow *f)
 					VIRTIO_NET_HDR_GSO_TCPV4;
 		if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD) {
 			/* full checksum from the segments' own ones */
-			uint64_t s;
-
 			stn16(l4 + 16, 0);
-			s = xgro_csum_partial(l4, f->hdr_len - f->l4_off, ps);
-			s += f->fold_sum;
-			s = (s & 0xffffffffu) + (s >> 32);
-			stn16(l4 + 16, (uint16_t)~xgro_csum_fold(
-					       (uint32_t)s + (uint32_t)(s >> 32)));
+			stn16(l4 + 16,
+			      (uint16_t)~fold64((uint64_t)xgro_csum_partial(
+							l4, f->hdr_len - f->l4_off, ps) +
+						f->fold_sum));
 			return;
 		}
 		stn16(l4 + 16, xgro_csum_fold(ps));

@@ -258,7 +258,12 @@ PARSE_INLINE bool parse_fast(const struct xgro_pkt *pkt, uint32_t protos,
 	uint16_t sp, dp;
 	uint8_t f;
 
-	if (len < 54 || (pkt->flags & XGRO_PKT_OFFSETS) || d[12] != 0x08 ||
+	/* offset hints (the XDP program's) must agree, as in the general
+	 * parser; one that does not is for that parser to call malformed */
+	if ((pkt->flags & XGRO_PKT_OFFSETS) &&
+	    (pkt->l3_off != ETH_HLEN_ || pkt->l4_off != ETH_HLEN_ + 20))
+		return false;
+	if (len < 54 || d[12] != 0x08 ||
 	    d[13] != 0x00 || ip[0] != 0x45 || ip[9] != PROTO_TCP ||
 	    !(protos & XGRO_PROTO_TCP))
 		return false;
