@@ -84,9 +84,9 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/* Passed frames are counted by reason only: the total is their sum. */
 static __always_inline int pass(__u32 reason)
 {
-	count(XGRO_CNT_PASSED);
 	count(reason);
 	return XDP_PASS;
 }
@@ -261,7 +261,10 @@ static __always_inline bool want_steer(const struct parsed *p,
 			    (__u64)cfg->idle_release_ms * 1000000;
 
 		if (!idle) {
-			s->last_ns = now;
+			/* a shared line: write it once a millisecond, not per
+			 * frame; idle release is measured in seconds */
+			if (now - s->last_ns > 1000000)
+				s->last_ns = now;
 			return !s->released;
 		}
 		/* idle long enough that nothing of it can still be held */
@@ -273,16 +276,59 @@ static __always_inline bool want_steer(const struct parsed *p,
 	return true;
 }
 
+/* 0 when the frame may go to its queue's socket, else why it may not. */
+static __always_inline __u32 steer_verdict(const struct parsed *p,
+					   const struct xgro_config *cfg,
+					   __u32 queue, __u64 len, __u64 now)
+{
+	__u64 *hb;
+
+	if ((p->key.proto == IPPROTO_TCP && !(cfg->protos & XGRO_PROTO_TCP)) ||
+	    (p->key.proto == IPPROTO_UDP && !(cfg->protos & XGRO_PROTO_UDP)))
+		return XGRO_CNT_PASS_PROTO;
+	if (p->key.nvlan && !cfg->steer_vlan)
+		return XGRO_CNT_PASS_VLAN;
+	if (link_local(&p->key))
+		return XGRO_CNT_PASS_LINK_LOCAL;
+	if (!want_steer(p, cfg, now))
+		return XGRO_CNT_PASS_NOT_STEERED;
+	/* fail open: a frame the umem cannot hold, or a stalled worker */
+	if (len > cfg->frame_size)
+		return XGRO_CNT_PASS_TOO_LARGE;
+	hb = bpf_map_lookup_elem(&heartbeat, &queue);
+	/* a stamp taken on another CPU may be a little ahead of our now */
+	if (!hb || (now > *hb && now - *hb > (__u64)cfg->heartbeat_ms * 1000000))
+		return XGRO_CNT_PASS_STALE_WORKER;
+	return 0;
+}
+
+static __always_inline void write_meta(struct xdp_md *ctx,
+				       const struct parsed *p, __u32 hash)
+{
+	struct xgro_meta *meta;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return; /* the worker parses without it */
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > data)
+		return;
+	meta->magic = XGRO_META_MAGIC;
+	meta->l3_off = (__u16)p->l3_off;
+	meta->l4_off = (__u16)p->l4_off;
+	meta->payload_off = (__u16)p->pay_off;
+	meta->hash = hash;
+	meta->pad = 0;
+}
+
 SEC("xdp")
 int xgro_xdp(struct xdp_md *ctx)
 {
 	struct parsed p = {};
 	struct xgro_config *cfg;
-	struct xgro_meta *meta;
-	__u32 zero = 0, reason, queue = ctx->rx_queue_index, hash;
-	__u64 now, len, *hb;
-	void *data;
-	long ret;
+	__u32 zero = 0, reason, queue = ctx->rx_queue_index;
+	__u64 now, len;
 
 	count(XGRO_CNT_RX);
 	cfg = bpf_map_lookup_elem(&config, &zero);
@@ -290,56 +336,18 @@ int xgro_xdp(struct xdp_md *ctx)
 		return pass(XGRO_CNT_PASS_NOT_STEERED);
 	reason = parse(ctx, &p);
 	if (reason)
-		return pass(reason);
+		return pass(reason); /* no flow to account it to */
 	len = ctx->data_end - ctx->data;
 	now = bpf_ktime_get_ns();
-	if ((p.key.proto == IPPROTO_TCP && !(cfg->protos & XGRO_PROTO_TCP)) ||
-	    (p.key.proto == IPPROTO_UDP && !(cfg->protos & XGRO_PROTO_UDP))) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_PROTO);
+	reason = steer_verdict(&p, cfg, queue, len, now);
+	if (!reason) {
+		write_meta(ctx, &p, xgro_flow_hash(&p.key, cfg->hash_seed));
+		if (bpf_redirect_map(&xsks, queue, XDP_PASS) != XDP_REDIRECT)
+			reason = XGRO_CNT_PASS_NO_SOCKET;
 	}
-	if (p.key.nvlan && !cfg->steer_vlan) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_VLAN);
-	}
-	if (link_local(&p.key)) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_LINK_LOCAL);
-	}
-	if (!want_steer(&p, cfg, now)) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_NOT_STEERED);
-	}
-	/* fail open: a frame the umem cannot hold, or a stalled worker */
-	if (len > cfg->frame_size) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_TOO_LARGE);
-	}
-	hb = bpf_map_lookup_elem(&heartbeat, &queue);
-	/* a stamp taken on another CPU may be a little ahead of our now */
-	if (!hb || (now > *hb && now - *hb > (__u64)cfg->heartbeat_ms * 1000000)) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_STALE_WORKER);
-	}
-	hash = xgro_flow_hash(&p.key, cfg->hash_seed);
-	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
-		data = (void *)(long)ctx->data;
-		meta = (void *)(long)ctx->data_meta;
-		if ((void *)(meta + 1) <= data) {
-			meta->magic = XGRO_META_MAGIC;
-			meta->l3_off = (__u16)p.l3_off;
-			meta->l4_off = (__u16)p.l4_off;
-			meta->payload_off = (__u16)p.pay_off;
-			meta->hash = hash;
-			meta->pad = 0;
-		}
-	}
-	ret = bpf_redirect_map(&xsks, queue, XDP_PASS);
-	if (ret != XDP_REDIRECT) {
-		flow_account(&p, len, now, false);
-		return pass(XGRO_CNT_PASS_NO_SOCKET);
-	}
-	flow_account(&p, len, now, true);
+	flow_account(&p, len, now, !reason);
+	if (reason)
+		return pass(reason);
 	count(XGRO_CNT_STEERED);
 	return XDP_REDIRECT;
 }

@@ -131,12 +131,13 @@ struct xgro_meta {
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_meta) == 16, "meta size");
 
-/* Indexes into the per-CPU `counters` array of the XDP program. */
+/* Indexes into the per-CPU `counters` array of the XDP program. Frames
+ * passed to the stack are counted by reason; `xgro stats` adds them up. */
 enum xgro_counter {
 	XGRO_CNT_RX,
 	XGRO_CNT_STEERED,
-	XGRO_CNT_PASSED, /* total passed, the sum of the reasons below */
-	XGRO_CNT_PASS_NOT_IP,
+	XGRO_CNT_PASS_FIRST, /* the reasons, from here to the end */
+	XGRO_CNT_PASS_NOT_IP = XGRO_CNT_PASS_FIRST,
 	XGRO_CNT_PASS_PROTO,
 	XGRO_CNT_PASS_FRAGMENT,
 	XGRO_CNT_PASS_IPV6_EXT,

@@ -199,7 +199,6 @@ int cmd_status(int argc, char **argv)
 static const char *const cnt_names[XGRO_CNT_MAX] = {
 	[XGRO_CNT_RX] = "rx",
 	[XGRO_CNT_STEERED] = "steered",
-	[XGRO_CNT_PASSED] = "passed",
 	[XGRO_CNT_PASS_NOT_IP] = "pass_not_ip",
 	[XGRO_CNT_PASS_PROTO] = "pass_proto",
 	[XGRO_CNT_PASS_FRAGMENT] = "pass_fragment",
@@ -269,10 +268,14 @@ static void print_stats(const struct show_opts *o, const uint64_t *cnt,
 			const struct xgro_worker_stats *w)
 {
 	const __u64 *e = &w->engine.packets_in;
+	uint64_t passed = 0;
 	double segs = w->engine.superpackets_out ?
 			      (double)w->engine.segments_merged /
 				      (double)w->engine.superpackets_out :
 			      0;
+
+	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
+		passed += cnt[i];
 
 	if (o->json) {
 		struct json j;
@@ -280,7 +283,10 @@ static void print_stats(const struct show_opts *o, const uint64_t *cnt,
 		json_begin(&j, stdout);
 		json_str(&j, "ifname", o->ifname);
 		json_obj_open(&j, "xdp");
-		for (int i = 0; i < XGRO_CNT_MAX; i++)
+		json_u64(&j, "rx", cnt[XGRO_CNT_RX]);
+		json_u64(&j, "steered", cnt[XGRO_CNT_STEERED]);
+		json_u64(&j, "passed", passed);
+		for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 			json_u64(&j, cnt_names[i], cnt[i]);
 		json_obj_close(&j);
 		json_obj_open(&j, "engine");
@@ -291,9 +297,12 @@ static void print_stats(const struct show_opts *o, const uint64_t *cnt,
 		json_end(&j);
 		return;
 	}
-	printf("%s xdp:", o->ifname);
-	for (int i = 0; i < XGRO_CNT_MAX; i++)
-		if (i < 3 || cnt[i])
+	printf("%s xdp: rx %llu steered %llu passed %llu", o->ifname,
+	       (unsigned long long)cnt[XGRO_CNT_RX],
+	       (unsigned long long)cnt[XGRO_CNT_STEERED],
+	       (unsigned long long)passed);
+	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
+		if (cnt[i])
 			printf(" %s %llu", cnt_names[i], (unsigned long long)cnt[i]);
 	printf("\n%s engine: segments/superpacket %.2f\n", o->ifname, segs);
 	for (size_t i = 0; i < sizeof(*w) / 8; i++)
