@@ -233,10 +233,6 @@ struct instance {
 	bool pinned, state_written;
 };
 
-static const char *map_names[] = { "config",	"counters",	"flows",
-				   "steer",	"heartbeat",	"worker_stats",
-				   "xsks",	NULL };
-
 static struct bpf_map *map_by_name(struct xgro *skel, const char *name)
 {
 	return bpf_object__find_map_by_name(skel->obj, name);
@@ -253,10 +249,10 @@ static int pin_all(struct instance *in)
 		return err;
 	}
 	in->pinned = true;
-	for (int i = 0; map_names[i]; i++) {
+	for (int i = 0; xgro_pin_names[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", in->st.pin_dir,
-			 map_names[i]);
-		err = bpf_map__pin(map_by_name(in->skel, map_names[i]), path);
+			 xgro_pin_names[i]);
+		err = bpf_map__pin(map_by_name(in->skel, xgro_pin_names[i]), path);
 		if (err) {
 			pr_err("pinning map %s: %s", path, strerror(-err));
 			return err;
@@ -431,7 +427,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	if ((err = link_xdp(&o, &in)))
 		goto fail;
-	err = xgro_dp_start(&in.dp, &o.dp, &o.cfg, &in.st, in.skel->obj);
+	err = xgro_dp_start(&in.dp, &o.dp, &in.st, in.skel->obj);
 	if (err)
 		goto fail;
 	err = xgro_state_write(&in.st);

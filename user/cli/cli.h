@@ -68,6 +68,8 @@ void xgro_state_remove(const char *id);
 bool xgro_pid_alive(int pid);
 /* Calls fn for every state file; returns what fn returned if non-zero. */
 int xgro_state_each(int (*fn)(const struct xgro_state *s, void *u), void *u);
+/* The maps an instance pins, by name, NULL-terminated. */
+extern const char *const xgro_pin_names[];
 /* Removes what a dead instance left: pins, tap, sysctl changes, files. */
 void xgro_state_cleanup(const struct xgro_state *s);
 
@@ -83,7 +85,7 @@ const char *xgro_pin_dir(const char *ifname, const char *opt, char *buf,
 
 /* ---- the commands ---- */
 struct xgro_maps {
-	int config, counters, flows, steer, heartbeat, worker_stats, xsks;
+	int config, counters, flows, worker_stats;
 };
 /* Opens the pinned maps of an instance (by interface, optional pin dir). */
 int xgro_maps_open(const char *ifname, const char *pin_dir,

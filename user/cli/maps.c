@@ -46,10 +46,7 @@ int xgro_maps_open(const char *ifname, const char *pin_dir,
 	if ((err = open_pin(st->pin_dir, "config", &m->config)) ||
 	    (err = open_pin(st->pin_dir, "counters", &m->counters)) ||
 	    (err = open_pin(st->pin_dir, "flows", &m->flows)) ||
-	    (err = open_pin(st->pin_dir, "steer", &m->steer)) ||
-	    (err = open_pin(st->pin_dir, "heartbeat", &m->heartbeat)) ||
-	    (err = open_pin(st->pin_dir, "worker_stats", &m->worker_stats)) ||
-	    (err = open_pin(st->pin_dir, "xsks", &m->xsks))) {
+	    (err = open_pin(st->pin_dir, "worker_stats", &m->worker_stats))) {
 		xgro_maps_close(m);
 		return err;
 	}

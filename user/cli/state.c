@@ -188,7 +188,7 @@ int xgro_state_each(int (*fn)(const struct xgro_state *s, void *u), void *u)
 	return ret;
 }
 
-static const char *const pin_names[] = { "config",    "counters",
+const char *const xgro_pin_names[] = { "config",    "counters",
 					  "flows",     "steer",
 					  "heartbeat", "worker_stats",
 					  "xsks",      NULL };
@@ -199,8 +199,8 @@ void xgro_state_cleanup(const struct xgro_state *s)
 
 	/* only the pins we make, so a mistaken --pin-dir removes nothing
 	 * of anybody else's */
-	for (int i = 0; pin_names[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, pin_names[i]);
+	for (int i = 0; xgro_pin_names[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, xgro_pin_names[i]);
 		if (unlink(path) && errno != ENOENT)
 			pr_warn("removing pin %s: %s", path, strerror(errno));
 	}

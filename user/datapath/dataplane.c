@@ -166,15 +166,13 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 }
 
 int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
-		  const struct xgro_config *cfg, struct xgro_state *st,
-		  struct bpf_object *obj)
+		  struct xgro_state *st, struct bpf_object *obj)
 {
 	struct xgro_dataplane *dp;
 	uint64_t cpus = o->cpus;
 	int xsks_fd, steer_fd, err, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned zc = 0;
 
-	(void)cfg;
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;

@@ -37,8 +37,7 @@ int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o);
 /* Creates the sink, the sockets and the workers; fills in st's queues,
  * workers, xsk_mode, reinject, tap, gso and sysctl fields. */
 int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
-		  const struct xgro_config *cfg, struct xgro_state *st,
-		  struct bpf_object *obj);
+		  struct xgro_state *st, struct bpf_object *obj);
 /* Waits up to timeout_ms; returns -errno if a worker failed. */
 int xgro_dp_poll(struct xgro_dataplane *dp, int timeout_ms);
 /* Stops the workers (flushing what they hold) and frees everything. */

@@ -237,7 +237,7 @@ static int frame_write(void *user, const uint8_t *f, size_t len)
 static bool probe_one(struct xgro_sink *s, bool udp)
 {
 	uint8_t f[14 + 20 + 20 + 200] = { 0 };
-	struct xgro_out o = { 0 };
+	struct virtio_net_hdr vh = { 0 };
 	struct iovec iov[3];
 	uint8_t *ip = f + 14, *l4 = ip + 20;
 	uint32_t l4h = udp ? 8 : 20, len = 14 + 20 + l4h + 200;
@@ -265,20 +265,16 @@ static bool probe_one(struct xgro_sink *s, bool udp)
 		l4[12] = 0x50;
 		l4[13] = 0x10;
 	}
-	o.vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	o.vnet.gso_type = udp ? VIRTIO_NET_HDR_GSO_UDP_L4 :
-				VIRTIO_NET_HDR_GSO_TCPV4;
-	o.vnet.gso_size = 100;
-	o.vnet.hdr_len = (uint16_t)(34 + l4h);
-	o.vnet.csum_start = 34;
-	o.vnet.csum_offset = udp ? 6 : 16;
-	iov[0] = (struct iovec){ &o.vnet, sizeof(o.vnet) };
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.gso_type = udp ? VIRTIO_NET_HDR_GSO_UDP_L4 : VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.gso_size = 100;
+	vh.hdr_len = (uint16_t)(34 + l4h);
+	vh.csum_start = 34;
+	vh.csum_offset = udp ? 6 : 16;
+	iov[0] = (struct iovec){ &vh, sizeof(vh) };
 	iov[1] = (struct iovec){ f, 34 + l4h };
 	iov[2] = (struct iovec){ f + 34 + l4h, 200 };
-	o.iov = iov;
-	o.iovcnt = 3;
-	o.len = len;
-	return writev(s->fds[0], iov, 3) == (ssize_t)(sizeof(o.vnet) + len);
+	return writev(s->fds[0], iov, 3) == (ssize_t)(sizeof(vh) + len);
 }
 
 void xgro_sink_probe(struct xgro_sink *s)
@@ -315,5 +311,5 @@ int xgro_sink_write(struct xgro_sink *s, unsigned q, const struct xgro_out *o,
 	}
 	/* GSO refused: cut it into wire frames here */
 	n = xgro_segment(o, scratch, scratch_len, frame_write, &fd);
-	return n < 0 ? n : n;
+	return n;
 }
