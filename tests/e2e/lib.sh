@@ -155,6 +155,13 @@ leftovers() {
 	true
 }
 
+# no_leftovers NS IFACE: fails naming whatever xgro left behind
+no_leftovers() {
+	local left
+	left=$(leftovers "$1" "$2")
+	[[ -z $left ]] || fail "left behind: $left"
+}
+
 run_tests() { # each test_* function: a PASS/FAIL/SKIP line
 	local t out rc failed=0
 	for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
