@@ -33,7 +33,7 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: all test demo bench bench-engine bench-e2e fuzz install clean deps deps-bench
+.PHONY: all test demo bench bench-engine bench-e2e profile-engine fuzz install clean deps deps-bench
 
 all: $(BUILD)/libxgro.a $(BUILD)/xgro $(BUILD)/xgro-bench
 
@@ -158,6 +158,20 @@ $(BUILD)/bench/cpumap.bpf.o: bench/cpumap.bpf.c
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"
 	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
+
+# Instructions per frame of the engine, from callgrind (valgrind 3.19
+# reads DWARF 4, not clang's default 5). FLOWS=1 MODE=trust by default.
+$(BUILD)/profile/hotloop: bench/hotloop.c $(ENGINE_SRC) tests/lib/pktgen.c $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -gdwarf-4 $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c -o $@
+
+profile-engine: $(BUILD)/profile/hotloop
+	valgrind --tool=callgrind --callgrind-out-file=$(BUILD)/profile/callgrind.out \
+		$(BUILD)/profile/hotloop $(or $(FLOWS),1) $(or $(MODE),trust) 200000 2>&1 | \
+		awk '/refs:/ { gsub(",", "", $$4); printf "instructions per frame: %.0f\n", $$4 / 200000 } \
+		     /^frames/ { print }'
+	callgrind_annotate $(BUILD)/profile/callgrind.out | sed -n '/file:function/,+12p'
 
 # The end-to-end benchmark, then the engine's.
 bench: deps-bench

@@ -4,21 +4,23 @@
 # frames with full checksums, as on a real wire), through each receive
 # path in turn. Runs are interleaved (A B C ... A B C ...) and medians kept.
 #
-#   scripts/bench-e2e.sh [--runs N] [--secs S] [--plot] [--demo]
+#   scripts/bench-e2e.sh [--runs N] [--secs S] [--plot] [--demo] [--only REGEX]
 #
+# --only: the paths whose names match REGEX (grep -E), e.g. 'GRO off|busy'.
 # --demo: only "kernel, GRO off" and "xgro", one run each (make demo).
 # Output: a markdown table, JSON lines in build/bench/e2e.jsonl, and with
 # --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO=
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--runs) RUNS=$2; shift 2 ;;
 	--secs) SECS=$2; shift 2 ;;
 	--plot) PLOT=1; shift ;;
+	--only) ONLY_RE=$2; shift 2 ;;
 	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=5; shift ;;
-	-h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -45,6 +47,7 @@ else
 		"xgro verify, flush-us 0|xgro --csum verify --flush-us 0"
 		"xgro fold, flush-us 50|xgro --csum fold --flush-us 50"
 		"xgro trust, flush-us 50|xgro --csum trust --flush-us 50"
+		"xgro verify, busy-poll|xgro --csum verify --flush-us 50 --busy-poll"
 	)
 fi
 
@@ -148,6 +151,12 @@ if [[ -z $DEMO ]] && ! cpumap_supported; then
 	for i in "${!CONFIGS[@]}"; do
 		[[ ${CONFIGS[$i]} == *"|cpumap" ]] && unset 'CONFIGS[i]'
 	done
+fi
+if [[ -n $ONLY_RE ]]; then
+	for i in "${!CONFIGS[@]}"; do
+		echo "${CONFIGS[$i]%%|*}" | grep -Eq -- "$ONLY_RE" || unset 'CONFIGS[i]'
+	done
+	[[ ${#CONFIGS[@]} -gt 0 ]] || { echo "bench-e2e: --only '$ONLY_RE' matches no path" >&2; exit 2; }
 fi
 : >"$OUT/e2e.jsonl.tmp"
 for ((run = 0; run < RUNS; run++)); do
