@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <linux/if_link.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +84,15 @@ static void usage(FILE *f)
 	}
 }
 
-static int usage_error(const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+								 ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "xgro: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n");
 	return -EINVAL;
 }
@@ -108,13 +114,13 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 		case O_MODE:
 			if (strcmp(optarg, "native") && strcmp(optarg, "skb"))
 				return usage_error("--mode: '%s': want native or skb",
-						   optarg, NULL);
+						   optarg);
 			o->skb_mode = !strcmp(optarg, "skb");
 			break;
 		case O_PIN_DIR:
 			if (optarg[0] != '/')
 				return usage_error("--pin-dir: '%s': want an absolute path",
-						   optarg, NULL);
+						   optarg);
 			o->pin_dir = optarg;
 			break;
 		case O_QUEUES:
@@ -123,28 +129,28 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 			else if (xgro_parse_u32(optarg, 1, XGRO_MAX_QUEUES,
 						&o->dp.queues))
 				return usage_error("--queues: '%s': want all or 1..64",
-						   optarg, NULL);
+						   optarg);
 			break;
 		case O_CPUS: {
 			int n = xgro_parse_cpus(optarg, &o->dp.cpus);
 
 			if (n == -ERANGE)
 				return usage_error("--cpus: '%s': names a CPU this "
-						   "machine does not have", optarg, NULL);
+						   "machine does not have", optarg);
 			if (n < 0)
 				return usage_error("--cpus: '%s': want a list like 0-1,3",
-						   optarg, NULL);
+						   optarg);
 			break;
 		}
 		case O_REINJECT:
 			if (xgro_dp_parse_reinject(optarg, &o->dp))
 				return usage_error("--reinject: '%s': want tap, tap:NAME "
-						   "or veth:NAME", optarg, NULL);
+						   "or veth:NAME", optarg);
 			break;
 		case O_MAX_FLOWS:
 			if (xgro_parse_u32(optarg, 1, 1u << 20, &o->dp.max_flows))
 				return usage_error("--max-flows: '%s': want 1..1048576",
-						   optarg, NULL);
+						   optarg);
 			break;
 		case O_ZC:
 			o->dp.xsk_mode = XGRO_XSK_ZEROCOPY;
@@ -156,12 +162,10 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 			o->dp.busy_poll = true;
 			break;
 		case O_CFG:
-			if (xgro_config_set(&o->cfg, lo[idx].name, optarg)) {
-				fprintf(stderr, "xgro: --%s: '%s': want %s\n",
-					lo[idx].name, optarg,
-					xgro_config_help(lo[idx].name));
-				return -EINVAL;
-			}
+			if (xgro_config_set(&o->cfg, lo[idx].name, optarg))
+				return usage_error("--%s: '%s': want %s",
+						   lo[idx].name, optarg,
+						   xgro_config_help(lo[idx].name));
 			break;
 		case 'v':
 			xgro_verbosity = XGRO_LOG_DEBUG;
@@ -180,10 +184,9 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 	}
 	o->ifname = argv[optind];
 	if (o->cfg.csum_mode == XGRO_CSUM_FOLD && o->dp.sink == XGRO_SINK_VETH)
-		return usage_error("--csum fold: %s%s", "needs the tap sink: the "
-				   "veth sink's frames are forwarded with fresh "
-				   "checksums, so a bad segment would pass",
-				   "");
+		return usage_error("--csum fold: needs the tap sink: the veth "
+				   "sink's frames are forwarded with fresh checksums, "
+				   "so a bad segment would pass");
 	return 0;
 }
 
