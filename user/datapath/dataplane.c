@@ -16,8 +16,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../cli/cli.h"
-#include "../cli/log.h"
+#include "cli.h"
+#include "log.h"
 #include "worker.h"
 
 void xgro_dp_defaults(struct xgro_dp_opts *o)
