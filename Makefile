@@ -4,6 +4,7 @@
 #   make demo       bulk TCP through xgro vs. without, side by side
 #   make bench      end-to-end benchmark; make bench-engine: merge engine only
 #   make fuzz       run the fuzzer until stopped (FUZZ_ARGS=... to add flags)
+#   make profile-engine  instructions per frame under callgrind (FLOWS=, MODE=)
 #   make V=1        show the commands
 # Output goes to build/.
 
