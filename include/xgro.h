@@ -184,6 +184,38 @@ struct xgro_engine_stats {
 XGRO_STATIC_ASSERT(sizeof(struct xgro_engine_stats) == 21 * 8,
 		   "engine stats size");
 
+/*
+ * One AF_XDP socket's frames, in its worker's slot (README, "Counting every
+ * frame"). The kernel's four RX counters come from getsockopt(SOL_XDP,
+ * XDP_STATISTICS), a syscall that takes the socket's mutex, so the worker
+ * samples them every XGRO_XSK_SAMPLE_MS and says when in sampled_ns; the
+ * ring levels cost no syscall (the rings' shared producer and consumer
+ * words) and are published every loop. Times are CLOCK_MONOTONIC, the
+ * clock of the heartbeat. sampled_ns and published_ns come first: a reader
+ * copying the slot front to back while the worker writes it, and finding
+ * a time at least T, then reads figures at least as new as T.
+ */
+#define XGRO_XSK_SAMPLE_MS 50
+struct xgro_xsk_stats {
+	__u64 sampled_ns; /* last getsockopt; 0: not yet */
+	__u64 published_ns; /* last update of the ring levels below */
+	/* XDP_STATISTICS, cumulative since the socket was bound */
+	__u64 rx_dropped; /* no fill-ring frame to copy into, or too large */
+	__u64 rx_invalid_descs; /* bad descriptors on the RX ring */
+	__u64 rx_ring_full; /* the RX ring had no room: frame dropped */
+	__u64 rx_fill_ring_empty_descs; /* fill ring found empty */
+	__u64 sample_errors; /* getsockopt failures */
+	/* levels, now */
+	__u64 rx_size; /* RX ring entries */
+	__u64 fill_size; /* fill ring entries */
+	__u64 rx_pending; /* descriptors in the RX ring, not yet taken */
+	__u64 fill_stocked; /* frames in the fill ring, for the kernel */
+	__u64 umem_frames; /* frames in the umem */
+	__u64 umem_free; /* frames in the worker's reserve (in no ring) */
+	__u64 held_frames; /* frames the engine holds (xgro_held_frames) */
+};
+XGRO_STATIC_ASSERT(sizeof(struct xgro_xsk_stats) == 14 * 8, "xsk stats size");
+
 /* Per-queue worker figures in the pinned `worker_stats` array. */
 struct xgro_worker_stats {
 	struct xgro_engine_stats engine;
@@ -195,9 +227,11 @@ struct xgro_worker_stats {
 	__u64 flows_released; /* flows handed back to the stack (checksums) */
 	__u64 no_meta; /* frames without valid XDP metadata */
 	__u64 loops;
+	struct xgro_xsk_stats xsk; /* last: the fields above keep their offsets */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_worker_stats) ==
-			   sizeof(struct xgro_engine_stats) + 8 * 8,
+			   sizeof(struct xgro_engine_stats) + 8 * 8 +
+				   sizeof(struct xgro_xsk_stats),
 		   "worker stats size");
 
 #endif /* XGRO_H */

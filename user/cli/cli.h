@@ -92,6 +92,32 @@ int xgro_maps_open(const char *ifname, const char *pin_dir,
 		   struct xgro_maps *m, struct xgro_state *st);
 void xgro_maps_close(struct xgro_maps *m);
 
+/* ---- loss.c: every redirected frame accounted for ---- */
+struct xgro_loss {
+	uint32_t nq;
+	uint64_t cnt[XGRO_CNT_MAX]; /* the XDP counters, summed over CPUs */
+	struct xgro_worker_stats q[XGRO_MAX_QUEUES]; /* read after cnt */
+	struct xgro_worker_stats sum; /* of q; times: the oldest */
+	bool fresh; /* every socket sampled after cnt was read */
+	uint64_t redirected; /* cnt[XGRO_CNT_STEERED] */
+	uint64_t received, dropped, pending; /* rx_frames, socket drops, RX ring */
+	int64_t difference; /* redirected outside received+dropped+pending */
+	uint64_t allowance; /* |difference| that still reconciles */
+	bool reconciled;
+	uint64_t lost; /* socket drops, plus a fresh unreconciled difference */
+	bool have_iface; /* the interface's RX drops, from netlink */
+	uint64_t if_rx_dropped, if_rx_missed_errors, if_rx_fifo_errors,
+		if_rx_over_errors;
+};
+/* The XDP counters, summed over CPUs. 0 or -errno. */
+int xgro_read_counters(int fd, uint64_t *out);
+/* Frames a socket dropped: rx_dropped + rx_ring_full (see loss.c). */
+uint64_t xgro_xsk_dropped(const struct xgro_xsk_stats *x);
+/* Reads and reconciles; waits up to a few sample periods for the workers
+ * to sample their sockets. ifname NULL: no interface figures. */
+int xgro_loss_read(int counters_fd, int ws_fd, uint32_t nq,
+		   const char *ifname, struct xgro_loss *l);
+
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -73,6 +73,12 @@ void json_u64(struct json *j, const char *key, uint64_t v)
 	fprintf(j->f, "%llu", (unsigned long long)v);
 }
 
+void json_i64(struct json *j, const char *key, int64_t v)
+{
+	sep(j, key);
+	fprintf(j->f, "%lld", (long long)v);
+}
+
 void json_double(struct json *j, const char *key, double v)
 {
 	sep(j, key);

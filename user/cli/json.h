@@ -20,6 +20,7 @@ void json_obj_close(struct json *j);
 void json_arr_open(struct json *j, const char *key);
 void json_arr_close(struct json *j);
 void json_u64(struct json *j, const char *key, uint64_t v);
+void json_i64(struct json *j, const char *key, int64_t v);
 void json_double(struct json *j, const char *key, double v);
 void json_str(struct json *j, const char *key, const char *v);
 void json_bool(struct json *j, const char *key, bool v);

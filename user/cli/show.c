@@ -2,6 +2,7 @@
 /* xgro status, stats, flows and set: readers (and one writer) of the pins. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,11 +110,36 @@ static int read_config(const char *pin_dir, struct xgro_config *c)
 	return err;
 }
 
+/* The books of a live instance, for status to say whether they balance.
+ * 0 or -errno. */
+static int status_loss(const struct xgro_state *s, struct xgro_loss *l)
+{
+	char path[PATH_MAX + 16];
+	int cnt, ws, err;
+
+	snprintf(path, sizeof(path), "%s/counters", s->pin_dir);
+	cnt = bpf_obj_get(path);
+	if (cnt < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/worker_stats", s->pin_dir);
+	ws = bpf_obj_get(path);
+	if (ws < 0) {
+		err = -errno;
+		close(cnt);
+		return err;
+	}
+	err = xgro_loss_read(cnt, ws, s->queues, NULL, l);
+	close(ws);
+	close(cnt);
+	return err;
+}
+
 struct status_ctx {
 	const char *ifname;
 	bool json;
 	int shown;
 	struct json j;
+	struct xgro_loss loss;
 };
 
 static int status_one(const struct xgro_state *s, void *u)
@@ -121,11 +147,12 @@ static int status_one(const struct xgro_state *s, void *u)
 	struct status_ctx *c = u;
 	bool alive = xgro_pid_alive(s->pid);
 	struct xgro_config cfg;
-	bool have_cfg;
+	bool have_cfg, have_loss;
 
 	if (c->ifname && strcmp(c->ifname, s->ifname))
 		return 0;
 	have_cfg = alive && !read_config(s->pin_dir, &cfg);
+	have_loss = alive && !status_loss(s, &c->loss);
 	c->shown++;
 	if (c->json) {
 		json_obj_open(&c->j, NULL);
@@ -141,6 +168,11 @@ static int status_one(const struct xgro_state *s, void *u)
 		json_str(&c->j, "reinject", s->reinject);
 		json_str(&c->j, "gso", s->gso);
 		json_str(&c->j, "pin_dir", s->pin_dir);
+		if (have_loss) {
+			json_u64(&c->j, "lost", c->loss.lost);
+			json_bool(&c->j, "reconciled", c->loss.reconciled);
+			json_i64(&c->j, "difference", c->loss.difference);
+		}
 		if (have_cfg) {
 			json_obj_open(&c->j, "config");
 			config_print(&cfg, &c->j);
@@ -157,6 +189,21 @@ static int status_one(const struct xgro_state *s, void *u)
 	       s->xsk_mode);
 	printf("  reinject  %s (GSO writes: %s)\n", s->reinject, s->gso);
 	printf("  pins      %s\n", s->pin_dir);
+	if (have_loss && c->loss.reconciled)
+		printf("  frames    %llu lost, books balance\n",
+		       (unsigned long long)c->loss.lost);
+	else if (have_loss)
+		printf("  frames    %llu lost; NOT RECONCILED: redirected %llu, "
+		       "received %llu + dropped %llu + pending %llu "
+		       "(difference %lld beyond the allowance of %llu%s)\n",
+		       (unsigned long long)c->loss.lost,
+		       (unsigned long long)c->loss.redirected,
+		       (unsigned long long)c->loss.received,
+		       (unsigned long long)c->loss.dropped,
+		       (unsigned long long)c->loss.pending,
+		       (long long)c->loss.difference,
+		       (unsigned long long)c->loss.allowance,
+		       c->loss.fresh ? "" : "; a worker is not sampling its socket");
 	if (have_cfg) {
 		printf("  config\n");
 		config_print(&cfg, NULL);
@@ -224,49 +271,67 @@ static const char *const eng_names[] = {
 	"sink_errors",	     "segmented",	  "flows_released",
 	"no_meta",	     "loops",
 };
-_Static_assert(sizeof(eng_names) / sizeof(eng_names[0]) ==
-		       sizeof(struct xgro_worker_stats) / 8,
+/* the engine section: every worker figure before the socket's */
+#define NENG (offsetof(struct xgro_worker_stats, xsk) / 8)
+_Static_assert(sizeof(eng_names) / sizeof(eng_names[0]) == NENG,
 	       "a name for every worker figure");
 
-static int read_counters(int fd, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
+static const char *const xsk_names[] = {
+	"sampled_ns",	    "published_ns",
+	"rx_dropped",	    "rx_invalid_descs",
+	"rx_ring_full",	    "rx_fill_ring_empty_descs",
+	"sample_errors",    "rx_size",
+	"fill_size",	    "rx_pending",
+	"fill_stocked",	    "umem_frames",
+	"umem_free",	    "held_frames",
+};
+_Static_assert(sizeof(xsk_names) / sizeof(xsk_names[0]) ==
+		       sizeof(struct xgro_xsk_stats) / 8,
+	       "a name for every socket figure");
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < XGRO_CNT_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, v))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[i] += v[c];
-	}
-	free(v);
-	return 0;
+static uint64_t age_ms(uint64_t then)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!then)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return now > then ? (now - then) / 1000000u : 0;
 }
 
-static void read_workers(int fd, uint32_t nq, struct xgro_worker_stats *sum)
+/* Frames of the umem neither in our reserve, nor in a ring, nor taken by
+ * the worker: the kernel's (copied but not yet in the RX ring, or kept
+ * after an RX-ring-full drop). Levels read at slightly different times,
+ * so clamped at 0. */
+static uint64_t kernel_held(const struct xgro_worker_stats *w)
 {
-	memset(sum, 0, sizeof(*sum));
-	for (uint32_t q = 0; q < nq && q < XGRO_MAX_QUEUES; q++) {
-		struct xgro_worker_stats w;
-		const __u64 *src = &w.engine.packets_in;
-		__u64 *dst = &sum->engine.packets_in;
+	const struct xgro_xsk_stats *x = &w->xsk;
+	uint64_t seen = x->umem_free + x->fill_stocked + x->rx_pending +
+			w->frames_in_flight;
 
-		if (bpf_map_lookup_elem(fd, &q, &w))
-			continue;
-		for (size_t i = 0; i < sizeof(w) / 8; i++)
-			dst[i] += src[i];
-	}
+	return x->umem_frames > seen ? x->umem_frames - seen : 0;
 }
 
-static void print_stats(const struct show_opts *o, const uint64_t *cnt,
-			const struct xgro_worker_stats *w)
+/* the socket figures of one queue, or of all (times: the oldest) */
+static void xsk_json(struct json *j, const struct xgro_worker_stats *w)
 {
+	const __u64 *x = &w->xsk.sampled_ns;
+
+	/* times are the stats process's business, ages are the reader's */
+	for (size_t i = 2; i < sizeof(w->xsk) / 8; i++)
+		json_u64(j, xsk_names[i], x[i]);
+	json_u64(j, "dropped", xgro_xsk_dropped(&w->xsk));
+	json_u64(j, "frames_in_flight", w->frames_in_flight);
+	json_u64(j, "kernel_held", kernel_held(w));
+	json_u64(j, "sample_age_ms", age_ms(w->xsk.sampled_ns));
+}
+
+static void print_stats(const struct show_opts *o, const struct xgro_loss *l)
+{
+	const uint64_t *cnt = l->cnt;
+	const struct xgro_worker_stats *w = &l->sum;
 	const __u64 *e = &w->engine.packets_in;
 	uint64_t passed = 0;
 	double segs = w->engine.superpackets_out ?
@@ -290,9 +355,40 @@ static void print_stats(const struct show_opts *o, const uint64_t *cnt,
 			json_u64(&j, cnt_names[i], cnt[i]);
 		json_obj_close(&j);
 		json_obj_open(&j, "engine");
-		for (size_t i = 0; i < sizeof(*w) / 8; i++)
+		for (size_t i = 0; i < NENG; i++)
 			json_u64(&j, eng_names[i], e[i]);
 		json_double(&j, "segments_per_superpacket", segs);
+		json_obj_close(&j);
+		json_obj_open(&j, "xsk");
+		xsk_json(&j, w);
+		json_obj_close(&j);
+		json_arr_open(&j, "queues");
+		for (uint32_t q = 0; q < l->nq; q++) {
+			json_obj_open(&j, NULL);
+			json_u64(&j, "queue", q);
+			json_u64(&j, "rx_frames", l->q[q].rx_frames);
+			xsk_json(&j, &l->q[q]);
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		if (l->have_iface) {
+			json_obj_open(&j, "iface");
+			json_u64(&j, "rx_dropped", l->if_rx_dropped);
+			json_u64(&j, "rx_missed_errors", l->if_rx_missed_errors);
+			json_u64(&j, "rx_fifo_errors", l->if_rx_fifo_errors);
+			json_u64(&j, "rx_over_errors", l->if_rx_over_errors);
+			json_obj_close(&j);
+		}
+		json_u64(&j, "lost", l->lost);
+		json_obj_open(&j, "reconcile");
+		json_u64(&j, "redirected", l->redirected);
+		json_u64(&j, "received", l->received);
+		json_u64(&j, "dropped", l->dropped);
+		json_u64(&j, "pending", l->pending);
+		json_i64(&j, "difference", l->difference);
+		json_u64(&j, "allowance", l->allowance);
+		json_bool(&j, "reconciled", l->reconciled);
+		json_bool(&j, "fresh", l->fresh);
 		json_obj_close(&j);
 		json_end(&j);
 		return;
@@ -305,10 +401,50 @@ static void print_stats(const struct show_opts *o, const uint64_t *cnt,
 		if (cnt[i])
 			printf(" %s %llu", cnt_names[i], (unsigned long long)cnt[i]);
 	printf("\n%s engine: segments/superpacket %.2f\n", o->ifname, segs);
-	for (size_t i = 0; i < sizeof(*w) / 8; i++)
+	for (size_t i = 0; i < NENG; i++)
 		if (e[i] || i < 4)
 			printf("  %-20s %llu\n", eng_names[i],
 			       (unsigned long long)e[i]);
+	printf("%s frames:\n", o->ifname);
+	printf("  %-20s %llu\n", "lost", (unsigned long long)l->lost);
+	printf("  %-20s %s (redirected %llu = received %llu + dropped %llu + "
+	       "pending %llu; difference %lld, allowance %llu%s)\n",
+	       "reconciled", l->reconciled ? "true" : "false",
+	       (unsigned long long)l->redirected,
+	       (unsigned long long)l->received, (unsigned long long)l->dropped,
+	       (unsigned long long)l->pending, (long long)l->difference,
+	       (unsigned long long)l->allowance,
+	       l->fresh ? "" : "; a worker has not sampled its socket since");
+	for (uint32_t q = 0; q < l->nq; q++) {
+		const struct xgro_worker_stats *s = &l->q[q];
+		const struct xgro_xsk_stats *x = &s->xsk;
+
+		printf("  queue %-3u rx ring %llu/%llu, fill ring %llu/%llu, "
+		       "held %llu, in flight %llu, free %llu, kernel %llu\n",
+		       q, (unsigned long long)x->rx_pending,
+		       (unsigned long long)x->rx_size,
+		       (unsigned long long)x->fill_stocked,
+		       (unsigned long long)x->fill_size,
+		       (unsigned long long)x->held_frames,
+		       (unsigned long long)s->frames_in_flight,
+		       (unsigned long long)x->umem_free,
+		       (unsigned long long)kernel_held(s));
+		printf("            socket rx_dropped %llu rx_ring_full %llu "
+		       "rx_fill_ring_empty_descs %llu rx_invalid_descs %llu "
+		       "(%llu ms ago)\n",
+		       (unsigned long long)x->rx_dropped,
+		       (unsigned long long)x->rx_ring_full,
+		       (unsigned long long)x->rx_fill_ring_empty_descs,
+		       (unsigned long long)x->rx_invalid_descs,
+		       (unsigned long long)age_ms(x->sampled_ns));
+	}
+	if (l->have_iface)
+		printf("  %-20s rx_dropped %llu rx_missed_errors %llu "
+		       "rx_fifo_errors %llu rx_over_errors %llu\n",
+		       "interface", (unsigned long long)l->if_rx_dropped,
+		       (unsigned long long)l->if_rx_missed_errors,
+		       (unsigned long long)l->if_rx_fifo_errors,
+		       (unsigned long long)l->if_rx_over_errors);
 }
 
 int cmd_stats(int argc, char **argv)
@@ -316,26 +452,34 @@ int cmd_stats(int argc, char **argv)
 	struct show_opts o;
 	struct xgro_maps m;
 	struct xgro_state st;
-	uint64_t cnt[XGRO_CNT_MAX];
-	struct xgro_worker_stats w;
+	struct xgro_loss *l;
+	int err;
 
 	if (parse_show(argc, argv, "stats", true, true, false, &o))
 		return EXIT_USAGE;
 	if (xgro_maps_open(o.ifname, o.pin_dir, &m, &st))
 		return EXIT_RUNTIME;
+	l = malloc(sizeof(*l));
+	if (!l) {
+		xgro_maps_close(&m);
+		return EXIT_RUNTIME;
+	}
 	for (;;) {
-		if (read_counters(m.counters, cnt)) {
+		err = xgro_loss_read(m.counters, m.worker_stats, st.queues,
+				     o.ifname, l);
+		if (err) {
 			pr_err("interface '%s': reading counters: %s", o.ifname,
-			       strerror(errno));
+			       strerror(-err));
+			free(l);
 			xgro_maps_close(&m);
 			return EXIT_RUNTIME;
 		}
-		read_workers(m.worker_stats, st.queues, &w);
-		print_stats(&o, cnt, &w);
+		print_stats(&o, l);
 		if (!o.watch || !xgro_pid_alive(st.pid))
 			break;
 		sleep(o.watch);
 	}
+	free(l);
 	xgro_maps_close(&m);
 	return 0;
 }

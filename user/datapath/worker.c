@@ -275,10 +275,53 @@ static void sync_config(struct xgro_queue *q, struct xgro_config *last)
 	xgro_ctx_reconfigure(q->eng, &ec);
 }
 
+/*
+ * The socket's side of the books, for `xgro stats` to reconcile with the
+ * XDP program's redirects. Ring levels from the shared ring words (no
+ * syscall); the kernel's drop counters by getsockopt, at most every
+ * XGRO_XSK_SAMPLE_MS, since a syscall per loop would cost the data path.
+ */
+static void publish_xsk(struct xgro_queue *q, uint64_t now)
+{
+	struct xgro_xsk_stats *x = &q->ws->xsk;
+	uint32_t rx_prod, fill_cons;
+
+	if (now - x->sampled_ns >= XGRO_XSK_SAMPLE_MS * 1000000ull) {
+		struct xdp_statistics s;
+		socklen_t len = sizeof(s);
+
+		if (!getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &s, &len) &&
+		    len == sizeof(s)) {
+			x->rx_dropped = s.rx_dropped;
+			x->rx_invalid_descs = s.rx_invalid_descs;
+			x->rx_ring_full = s.rx_ring_full;
+			x->rx_fill_ring_empty_descs = s.rx_fill_ring_empty_descs;
+		} else {
+			x->sample_errors++;
+		}
+		/* after the figures: a reader that sees this time sees them */
+		__atomic_store_n(&x->sampled_ns, now, __ATOMIC_RELEASE);
+	}
+	/* the kernel moves the RX producer and the fill consumer; we own
+	 * the other two words */
+	rx_prod = __atomic_load_n(q->rx.producer, __ATOMIC_ACQUIRE);
+	fill_cons = __atomic_load_n(q->fill.consumer, __ATOMIC_ACQUIRE);
+	x->rx_size = q->rx.size;
+	x->fill_size = q->fill.size;
+	x->rx_pending = rx_prod - *q->rx.consumer;
+	x->fill_stocked = *q->fill.producer - fill_cons;
+	x->umem_frames = XGRO_NUM_FRAMES;
+	x->umem_free = q->nfree;
+	x->held_frames = xgro_held_frames(q->eng);
+	__atomic_store_n(&x->published_ns, now, __ATOMIC_RELEASE);
+}
+
 static void publish(struct xgro_queue *q)
 {
 	q->ws->engine = *xgro_stats(q->eng);
 	q->ws->loops++;
+	/* the loop stamped the heartbeat with this pass's time */
+	publish_xsk(q, *q->heartbeat);
 }
 
 void *xgro_worker_run(void *arg)
