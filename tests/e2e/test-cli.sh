@@ -42,11 +42,16 @@ test_attach_status_set_stats_flows_detach() {
 	in_ns $s timeout 20 iperf3 -c 10.99.0.2 -p 5201 -n 2M >/dev/null || fail "iperf3" || return 1
 	in_ns $r "$XGRO" stats $ifc --json >"$TMP/stats.json" || fail "stats --json" || return 1
 	for k in xdp.rx xdp.steered xdp.passed engine.packets_in engine.packets_out \
-		engine.superpackets_out engine.segments_merged engine.csum_bad engine.malformed; do
+		engine.superpackets_out engine.segments_merged engine.csum_bad engine.malformed \
+		xsk.dropped xsk.rx_dropped xsk.rx_ring_full xsk.rx_fill_ring_empty_descs \
+		xsk.rx_pending xsk.fill_stocked xsk.held_frames queues.0.rx_size \
+		iface.rx_dropped lost reconcile.redirected reconcile.allowance; do
 		j=$(json_get "$TMP/stats.json" $k) || fail "stats --json lacks $k" || return 1
 		[[ $j =~ ^[0-9]+$ ]] || fail "$k is '$j'" || return 1
 	done
 	[[ $(json_get "$TMP/stats.json" xdp.steered) -gt 0 ]] || fail "nothing steered" || return 1
+	[[ $(json_get "$TMP/stats.json" reconcile.reconciled) == True ]] ||
+		fail "books do not balance: $(json_get "$TMP/stats.json" reconcile)" || return 1
 	in_ns $r "$XGRO" stats $ifc | grep -q "segments/superpacket" || return 1
 	in_ns $r "$XGRO" flows $ifc --top 3 >"$TMP/flows.txt"
 	grep -q "10.99.0.1:" "$TMP/flows.txt" || fail "flows: no flow" || return 1
