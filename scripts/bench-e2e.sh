@@ -1,231 +1,285 @@
 #!/bin/bash
 # End-to-end benchmark: bulk TCP from a sender namespace to a receiver
 # namespace over veth (sender TSO, GSO and TX checksum offload off: MTU
-# frames with full checksums, as on a real wire), through each receive
-# path in turn. Runs are interleaved (A B C ... A B C ...) and medians kept.
+# frames with full checksums, as on a real wire), through each receive path
+# in turn, at several flow counts and in three regimes. Runs are interleaved
+# (every path once, then again) and medians kept.
 #
-#   scripts/bench-e2e.sh [--runs N] [--secs S] [--plot] [--demo] [--only REGEX]
+#   scripts/bench-e2e.sh [--flows LIST] [--regimes LIST] [--rate GBIT]
+#                        [--runs N] [--secs S] [--only REGEX] [--bare]
+#                        [--no-rr] [--plot] [--demo]
 #
-# --only: the paths whose names match REGEX (grep -E), e.g. 'GRO off|busy'.
-# --demo: only "kernel, GRO off" and "xgro", one run each (make demo).
-# Output: a markdown table, JSON lines in build/bench/e2e.jsonl, and with
-# --plot a PNG chart in build/bench/e2e.png (gnuplot).
+# --flows    parallel TCP streams, e.g. 1,8,64,256 (default)
+# --regimes  full: as fast as it goes; paced: --rate Gbit/s in total (2);
+#            onecpu: everything pinned to CPU 0, so Gbit/s is cost per byte
+#            (default full,paced,onecpu)
+# --only     the paths whose names match REGEX (grep -E)
+# --bare     add a row per path on the bare bed (sender not modelled)
+# --no-rr    skip the request/response latency rows
+# --demo     GRO off and xgro at 1 and 64 flows, full speed (make demo)
+#
+# The sender is modelled as another machine (the "model" bed): it runs on
+# CPU 0 and RPS on its veth processes the ACKs it receives there, so the
+# receiver's ACK does not run the sender's TCP in the receiver's thread. The
+# receiver's application and xgro's worker run on CPU 1. CPU is the busy
+# time of all CPUs (wall x CPUs minus cpuidle residency) per GB received:
+# this kernel samples process times at the tick, so /proc/stat would lie.
+#
+# Output: a markdown table per regime, JSON lines in build/bench/e2e.jsonl,
+# with --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE=
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1
+FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--runs) RUNS=$2; shift 2 ;;
 	--secs) SECS=$2; shift 2 ;;
+	--flows) FLOWS=$2; shift 2 ;;
+	--regimes) REGIMES=$2; shift 2 ;;
+	--rate) RATE=$2; shift 2 ;;
 	--plot) PLOT=1; shift ;;
 	--only) ONLY_RE=$2; shift 2 ;;
-	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=5; shift ;;
+	--bare) BARE=1; shift ;;
+	--no-rr) RR=; shift ;;
+	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=4; FLOWS=1,64; REGIMES=full; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [[ $EUID -eq 0 ]] || { echo "bench-e2e: needs root (namespaces, XDP)" >&2; exit 1; }
+[[ $(nproc) -ge 2 ]] || { echo "bench-e2e: needs 2 CPUs (sender and receiver)" >&2; exit 1; }
 TAG=b$$
 source "$ROOT/tests/e2e/lib.sh"
 XFER=$ROOT/build/tests/xgro-xfer
 OUT=$ROOT/build/bench
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/xgro-bench.XXXXXX)
-trap cleanup EXIT
-S=s$TAG R=r$TAG
+S=s$TAG R=r$TAG VS=vs$TAG VR=vr$TAG
 
 # name|how: kernel paths toggle the receiver's GRO; xgro paths attach
-if [[ -n $DEMO ]]; then
-	CONFIGS=("kernel, GRO off|kernel off" "xgro (verify, flush-us 50)|xgro --csum verify --flush-us 50")
-else
-	CONFIGS=(
-		"kernel, GRO off|kernel off"
-		"kernel, GRO on|kernel on"
-		"XDP into cpumap, kernel GRO|cpumap"
-		"xgro passthrough (max-segs 1)|xgro --max-segs 1 --flush-us 0"
-		"xgro verify, flush-us 50|xgro --csum verify --flush-us 50"
-		"xgro verify, flush-us 0|xgro --csum verify --flush-us 0"
-		"xgro fold, flush-us 50|xgro --csum fold --flush-us 50"
-		"xgro trust, flush-us 50|xgro --csum trust --flush-us 50"
-		"xgro verify, busy-poll|xgro --csum verify --flush-us 50 --busy-poll"
-	)
-fi
+PATHS=(
+	"kernel, GRO off|kernel off"
+	"kernel, GRO on|kernel on"
+	"XDP into cpumap, kernel GRO|cpumap"
+	"xgro defaults|xgro"
+)
+[[ -n $DEMO ]] && PATHS=("kernel, GRO off|kernel off" "xgro defaults|xgro")
 
-trap 'cpumap_off; cleanup' EXIT
-mk_pair $S $R || exit 1
-in_ns $R ethtool -K vr$TAG gro off >/dev/null
-
-# The kernel's XDP-into-cpumap GRO (6.15+): our program in bench/, entry 1
-# of its cpumap (CPU 1) with a 2048-frame queue.
 CPUMAP_OBJ=$ROOT/build/bench/cpumap.bpf.o
 CPUMAP_PIN=/sys/fs/bpf/xgro-bench-$TAG
 cpumap_supported() {
 	local v
 	v=$(uname -r | awk -F. '{print $1 * 100 + $2}')
-	[[ $v -ge 615 && -e $CPUMAP_OBJ && $(nproc) -ge 2 ]]
+	[[ $v -ge 615 && -e $CPUMAP_OBJ ]]
 }
-cpumap_on() {
+# The kernel's XDP-into-cpumap GRO (6.15+): bench/cpumap.bpf.c redirects
+# every frame to the receiver's CPU, whose cpumap entry has a 2048-frame queue.
+cpumap_on() { # CPU
 	mkdir -p "$CPUMAP_PIN" &&
 	bpftool prog load "$CPUMAP_OBJ" "$CPUMAP_PIN/prog" type xdp pinmaps "$CPUMAP_PIN" &&
-	bpftool map update pinned "$CPUMAP_PIN/cpumap" key 1 0 0 0 value 0 8 0 0 0 0 0 0 &&
-	in_ns $R ip link set dev vr$TAG xdpdrv pinned "$CPUMAP_PIN/prog"
+	bpftool map update pinned "$CPUMAP_PIN/target" key 0 0 0 0 value "$1" 0 0 0 &&
+	bpftool map update pinned "$CPUMAP_PIN/cpumap" key "$1" 0 0 0 value 0 8 0 0 0 0 0 0 &&
+	in_ns $R ip link set dev $VR xdpdrv pinned "$CPUMAP_PIN/prog"
 }
 cpumap_off() {
-	in_ns $R ip link set dev vr$TAG xdpdrv off 2>/dev/null
+	in_ns $R ip link set dev $VR xdpdrv off 2>/dev/null
 	rm -rf "$CPUMAP_PIN"
 }
+trap 'cpumap_off; cleanup' EXIT
 
-cpu_total() { # busy jiffies over all CPUs, and the softirq share
-	awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $8}' /proc/stat
-}
-proc_cpu() { # utime+stime of a pid, in jiffies
-	awk '{print $14+$15}' /proc/"$1"/stat 2>/dev/null || echo 0
+if ! cpumap_supported; then
+	echo "bench-e2e: no XDP-into-cpumap GRO here (kernel < 6.15 or not built): row skipped" >&2
+	for i in "${!PATHS[@]}"; do
+		[[ ${PATHS[$i]} == *"|cpumap" ]] && unset 'PATHS[i]'
+	done
+fi
+if [[ -n $ONLY_RE ]]; then
+	for i in "${!PATHS[@]}"; do
+		echo "${PATHS[$i]%%|*}" | grep -Eq -- "$ONLY_RE" || unset 'PATHS[i]'
+	done
+	[[ ${#PATHS[@]} -gt 0 ]] || { echo "bench-e2e: --only '$ONLY_RE' matches no path" >&2; exit 2; }
+fi
+
+mk_pair $S $R || exit 1
+in_ns $R ethtool -K $VR gro off >/dev/null
+
+# bed model|bare: the model bed treats the sender as another machine. Its
+# ACK processing runs on its own CPU (RPS on its veth), and its veth has a
+# qdisc: a full receiver XDP ring (256 frames) then stops the queue, as a
+# full NIC ring would, instead of dropping (veth backpressure, 6.16+).
+bed() {
+	local rps=0 q=noqueue
+	[[ $1 == model ]] && rps=1 q="pfifo limit 1000" # CPU 0: the sender's
+	# sysfs is per namespace: ip netns exec mounts the namespace's own
+	ip netns exec $S sh -c "echo $rps > /sys/class/net/$VS/queues/rx-0/rps_cpus"
+	tc -n $S qdisc replace dev $VS root $q 2>/dev/null ||
+		tc -n $S qdisc del dev $VS root 2>/dev/null
 }
 
-# one_run NAME HOW: prints a JSON line
+busy_us() { # all CPUs' busy time so far: uptime x CPUs minus idle residency
+	local idle up
+	idle=$(cat /sys/devices/system/cpu/cpu*/cpuidle/state*/time | awk '{s += $1} END {print s}')
+	up=$(awk '{printf "%.0f", $1 * 1e6}' /proc/uptime)
+	echo $((up * $(nproc) - idle))
+}
+rx_dropped() { ip netns exec $R cat /sys/class/net/$VR/statistics/rx_dropped; }
+tx_dropped() { ip netns exec $S cat /sys/class/net/$VS/statistics/tx_dropped; }
+ofo() { # receiver's out-of-order queueing and reordering seen, summed
+	in_ns $R awk '/^TcpExt:/ { if (!h) { split($0, n); h = 1; next }
+		for (i = 2; i <= NF; i++) if (n[i] ~ /^(TCPOFOQueue|TCPSACKReorder|TCPRenoReorder|TCPTSReorder)$/) s += $i }
+		END { print s + 0 }' /proc/net/netstat
+}
+
+# one_run PATH_NAME HOW REGIME FLOWS BED: prints a JSON line
 one_run() {
-	local name=$1 how=$2 mode args gbps bytes seg=0 xcpu=0
+	local name=$1 how=$2 regime=$3 flows=$4 bedname=$5 mode args
+	local scpu=0 rcpu=1 pinned=1
 	set -- $how
 	mode=$1
 	shift
 	args="$*"
-	if [[ $mode == kernel ]]; then
-		in_ns $R ethtool -K vr$TAG gro "$1" >/dev/null
-	elif [[ $mode == cpumap ]]; then
-		in_ns $R ethtool -K vr$TAG gro off >/dev/null
-		cpumap_on || return 1
-	else
-		in_ns $R ethtool -K vr$TAG gro off >/dev/null
-		start_xgro $R vr$TAG $args >/dev/null || return 1
-	fi
-	bg_ns $R iperf3 -s -1 -p 5301 >/dev/null 2>&1
+	[[ $regime == onecpu ]] && rcpu=0
+	[[ $bedname == bare ]] && pinned=
+	bed "$bedname"
+	in_ns $R ethtool -K $VR gro off >/dev/null
+	case $mode in
+	kernel) in_ns $R ethtool -K $VR gro "$1" >/dev/null ;;
+	cpumap) cpumap_on "$rcpu" || return 1 ;;
+	xgro)
+		[[ -n $pinned ]] && args+=" --cpus $rcpu"
+		start_xgro $R $VR $args >/dev/null || return 1
+		;;
+	esac
+	local pin_s=() pin_r=()
+	[[ -n $pinned ]] && pin_s=(taskset -c $scpu) pin_r=(taskset -c $rcpu)
+	# iperf3 takes at most 128 streams per client: split larger counts
+	local nc=$(((flows + 127) / 128)) per i rate_args=()
+	per=$((flows / nc))
+	[[ $regime == paced ]] && rate_args=(-b "$(awk -v r="$RATE" -v n="$flows" 'BEGIN { printf "%.0f", r * 1e9 / n }')")
+	local spids=()
+	for ((i = 0; i < nc; i++)); do
+		bg_ns $R "${pin_r[@]}" iperf3 -s -1 -p $((5301 + i)) >/dev/null 2>&1
+		spids+=($!)
+	done
 	sleep 0.3
-	local c0 c1 x0 x1 hz
-	hz=$(getconf CLK_TCK)
-	read -r c0 si0 < <(cpu_total)
-	[[ $mode == xgro ]] && x0=$(proc_cpu "$XPID")
-	in_ns $S iperf3 -c 10.99.0.2 -p 5301 -t "$SECS" -J >"$TMP/iperf.json" 2>&1 &
-	local cpid=$! sender_cpu=0
-	sleep 0.5
-	local ipid
-	ipid=$(pgrep -n -f "iperf3 -c 10.99.0.2 -p 5301") || true
-	wait $cpid
-	read -r c1 si1 < <(cpu_total)
-	[[ $mode == xgro ]] && x1=$(proc_cpu "$XPID") && xcpu=$((x1 - x0))
-	gbps=$(json_get "$TMP/iperf.json" end.sum_received.bits_per_second 2>/dev/null || echo 0)
-	bytes=$(json_get "$TMP/iperf.json" end.sum_received.bytes 2>/dev/null || echo 0)
-	sender_cpu=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); u=d["end"]["cpu_utilization_percent"]; print(u["host_total"])' "$TMP/iperf.json" 2>/dev/null || echo 0)
+	local b0 d0 o0 x0 b1 d1 o1 x1 t0 t1
+	b0=$(busy_us) d0=$(rx_dropped) o0=$(ofo) x0=$(tx_dropped)
+	t0=$(date +%s%N)
+	local cpids=()
+	for ((i = 0; i < nc; i++)); do
+		in_ns $S "${pin_s[@]}" iperf3 -c 10.99.0.2 -p $((5301 + i)) -P "$per" \
+			-t "$SECS" "${rate_args[@]}" -J >"$TMP/iperf$i.json" 2>&1 &
+		cpids+=($!)
+	done
+	wait "${cpids[@]}"
+	t1=$(date +%s%N)
+	b1=$(busy_us) d1=$(rx_dropped) o1=$(ofo) x1=$(tx_dropped)
+	wait "${spids[@]}" 2>/dev/null
+	echo '{}' >"$TMP/st.json"
 	if [[ $mode == xgro ]]; then
-		in_ns $R "$XGRO" stats vr$TAG --json >"$TMP/st.json"
-		seg=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["engine"]; print(round(e["segments_merged"]/max(e["superpackets_out"],1),1) if e["segments_merged"] else 1.0)' "$TMP/st.json")
+		in_ns $R "$XGRO" stats $VR --json >"$TMP/st.json"
 		stop_xgro
 	elif [[ $mode == cpumap ]]; then
 		cpumap_off
 	fi
-	python3 - "$name" "$gbps" "$bytes" "$((c1 - c0))" "$((si1 - si0))" "$xcpu" "$hz" "$seg" "$sender_cpu" "$SECS" <<'PY'
+	python3 - "$name" "$regime" "$flows" "$bedname" "$((b1 - b0))" "$((d1 - d0))" \
+		"$((o1 - o0))" "$(((t1 - t0) / 1000))" "$((x1 - x0))" "$TMP/st.json" "$TMP"/iperf*.json <<'PY'
 import json, sys
-name, bps, nbytes, busy, si, xcpu, hz, seg, scpu, secs = sys.argv[1:]
-gb = max(float(nbytes), 1) / 1e9
-hz = float(hz)
-print(json.dumps({"config": name, "gbps": round(float(bps) / 1e9, 2),
-    "cpu_s_per_gb": round(float(busy) / hz / gb, 3),
-    "softirq_s_per_gb": round(float(si) / hz / gb, 3),
-    "xgro_s_per_gb": round(float(xcpu) / hz / gb, 3),
-    "sender_s_per_gb": round(float(scpu) / 100 * float(secs) / gb, 3),
-    "segs_per_super": float(seg)}))
+name, regime, flows, bed, busy, dropped, ofo, wall, txdrop, st = sys.argv[1:11]
+bits = nbytes = retr = 0
+for f in sys.argv[11:]:
+    try:
+        e = json.load(open(f))["end"]
+    except Exception:
+        continue
+    nbytes += e["sum_received"]["bytes"]
+    bits += e["sum_received"]["bits_per_second"]
+    retr += e["sum_sent"].get("retransmits", 0)
+gb = max(nbytes, 1) / 1e9
+s = json.load(open(st))
+eng = s.get("engine", {})
+segs = eng.get("segments_merged", 0) / max(eng.get("superpackets_out", 0), 1)
+# veth counts a frame it could not deliver on both ends (the sender's
+# tx_dropped and the receiver's rx_dropped), and the socket's drops in the
+# receiver's rx_dropped too: the largest reading is the count
+sock = s.get("lost", 0)
+print(json.dumps({"path": name, "regime": regime, "flows": int(flows), "bed": bed,
+    "gbps": round(bits / 1e9, 2), "cpu_s_per_gb": round(int(busy) / 1e6 / gb, 3),
+    "retransmits": retr, "frames_lost": max(int(dropped), sock + int(txdrop)),
+    "lost_socket": sock, "lost_if": int(dropped), "lost_sender": int(txdrop), "ofo": int(ofo),
+    "segs_per_super": round(segs, 1) if segs else None, "wall_s": int(wall) / 1e6}))
 PY
 }
 
-latency() { # p50/p99 of 2000 request/response rounds, with and without xgro
-	local with=$1 out
-	[[ -n $with ]] && { start_xgro $R vr$TAG --flush-us 50 >/dev/null || return 1; }
-	bg_ns $R timeout 60 "$XFER" rr-server 5400
+latency() { # PATH_NAME HOW: p50/p99 of 2000 request/response rounds
+	local name=$1 how=$2 mode out
+	set -- $how
+	mode=$1
+	shift
+	bed model
+	in_ns $R ethtool -K $VR gro off >/dev/null
+	case $mode in
+	kernel) in_ns $R ethtool -K $VR gro "$1" >/dev/null ;;
+	cpumap) cpumap_on 1 || return 1 ;;
+	xgro) start_xgro $R $VR "$@" --cpus 1 >/dev/null || return 1 ;;
+	esac
+	bg_ns $R taskset -c 1 timeout 60 "$XFER" rr-server 5400
+	local sp=$!
 	sleep 0.2
-	out=$(in_ns $S timeout 60 "$XFER" rr 10.99.0.2 5400 2000 1000)
-	[[ -n $with ]] && stop_xgro
-	echo "$out"
+	out=$(in_ns $S taskset -c 0 timeout 60 "$XFER" rr 10.99.0.2 5400 2000 1000)
+	kill "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	[[ $mode == xgro ]] && stop_xgro
+	[[ $mode == cpumap ]] && cpumap_off
+	python3 -c 'import json, sys
+w = sys.argv[2].split()
+d = dict(zip(w[0::2], w[1::2]))
+print(json.dumps({"path": sys.argv[1], "regime": "rr", "p50_us": float(d.get("p50_us", 0)), "p99_us": float(d.get("p99_us", 0))}))' "$name" "$out"
 }
 
-if [[ -z $DEMO ]] && ! cpumap_supported; then
-	echo "bench-e2e: no XDP-into-cpumap GRO here (kernel < 6.15, 1 CPU, or not built): row skipped" >&2
-	for i in "${!CONFIGS[@]}"; do
-		[[ ${CONFIGS[$i]} == *"|cpumap" ]] && unset 'CONFIGS[i]'
-	done
-fi
-if [[ -n $ONLY_RE ]]; then
-	for i in "${!CONFIGS[@]}"; do
-		echo "${CONFIGS[$i]%%|*}" | grep -Eq -- "$ONLY_RE" || unset 'CONFIGS[i]'
-	done
-	[[ ${#CONFIGS[@]} -gt 0 ]] || { echo "bench-e2e: --only '$ONLY_RE' matches no path" >&2; exit 2; }
-fi
 : >"$OUT/e2e.jsonl.tmp"
+BEDS=(model)
+[[ -n $BARE ]] && BEDS+=(bare)
 for ((run = 0; run < RUNS; run++)); do
-	for c in "${CONFIGS[@]}"; do
-		one_run "${c%%|*}" "${c#*|}" >>"$OUT/e2e.jsonl.tmp" || exit 1
+	for regime in ${REGIMES//,/ }; do
+		for flows in ${FLOWS//,/ }; do
+			for bedname in "${BEDS[@]}"; do
+				for p in "${PATHS[@]}"; do
+					one_run "${p%%|*}" "${p#*|}" "$regime" "$flows" "$bedname" \
+						>>"$OUT/e2e.jsonl.tmp" || exit 1
+				done
+			done
+		done
 	done
 done
-lat_off=$(latency "")
-lat_on=$(latency 1)
+if [[ -n $RR ]]; then
+	for p in "${PATHS[@]}"; do
+		latency "${p%%|*}" "${p#*|}" >>"$OUT/e2e.jsonl.tmp" || exit 1
+	done
+fi
 mv "$OUT/e2e.jsonl.tmp" "$OUT/e2e.jsonl"
-
-python3 - "$OUT/e2e.jsonl" "$lat_off" "$lat_on" "$SECS" "$RUNS" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-order, by = [], {}
-for r in rows:
-    if r["config"] not in by:
-        order.append(r["config"]); by[r["config"]] = []
-    by[r["config"]].append(r)
-med = {c: {k: statistics.median(r[k] for r in by[c]) for k in by[c][0] if k != "config"} for c in order}
-print("\n%d run(s) of %s s each, medians; CPU = all cores busy time per GB received\n" % (int(sys.argv[5]), sys.argv[4]))
-print("| path | Gbit/s | CPU s/GB | sender s/GB | softirq s/GB | xgro s/GB | segs/super-packet |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for c in order:
-    m = med[c]
-    seg = "%.1f" % m["segs_per_super"] if m["segs_per_super"] else "-"
-    xs = "%.2f" % m["xgro_s_per_gb"] if c.startswith("xgro") else "-"
-    print("| %s | %.2f | %.2f | %.2f | %.2f | %s | %s |" % (c, m["gbps"], m["cpu_s_per_gb"],
-          m["sender_s_per_gb"], m["softirq_s_per_gb"], xs, seg))
-def g(name):
-    for c in order:
-        if c.startswith(name): return med[c]["gbps"]
-xg = [c for c in order if c.startswith("xgro verify, flush-us 50") or c.startswith("xgro (verify")]
-if xg:
-    x = med[xg[0]]["gbps"]
-    if g("xgro passthrough"): print("\nxgro / passthrough: %.2fx" % (x / g("xgro passthrough")))
-    if g("kernel, GRO off"): print("xgro / kernel GRO off: %.2fx" % (x / g("kernel, GRO off")))
-    if g("kernel, GRO on"): print("xgro / kernel GRO on: %.2fx" % (x / g("kernel, GRO on")))
-print("\nrequest/response, 1000-byte requests, 2000 rounds:")
-print("  without xgro: " + sys.argv[2])
-print("  with xgro (flush-us 50): " + sys.argv[3])
-PY
+python3 "$ROOT/scripts/bench-table.py" "$OUT/e2e.jsonl" "$SECS" "$RUNS" "$RATE"
 
 if [[ -n $PLOT ]]; then
 	if command -v gnuplot >/dev/null; then
-		python3 - "$OUT/e2e.jsonl" >"$OUT/e2e.dat" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-seen = []
-for r in rows:
-    if r["config"] not in seen: seen.append(r["config"])
-for c in seen:
-    v = [r for r in rows if r["config"] == c]
-    print('"%s" %.2f %.2f' % (c, statistics.median(x["gbps"] for x in v), statistics.median(x["cpu_s_per_gb"] for x in v)))
-PY
+		python3 "$ROOT/scripts/bench-table.py" --dat "$OUT/e2e.jsonl" >"$OUT/e2e.dat"
+		ncol=$(head -1 "$OUT/e2e.dat" | awk -F'"' '{print (NF - 1) / 2}')
+		plot="\"$OUT/e2e.dat\" using 2:xtic(1) title columnheader(2)"
+		for ((c = 3; c <= ncol + 1; c++)); do
+			plot+=", \"\" using $c title columnheader($c)"
+		done
 		gnuplot <<EOF
-set terminal png size 1100,500
+set terminal png size 1200,500
 set output "$OUT/e2e.png"
 set style data histograms
 set style fill solid 0.8
 set boxwidth 0.8
-set xtics rotate by -25
-set ylabel "Gbit/s"
-set y2label "CPU s per GB"
-set y2tics
+set ylabel "Gbit/s, full speed"
 set yrange [0:*]
-set y2range [0:*]
 set key top left
-plot "$OUT/e2e.dat" using 2:xtic(1) title "Gbit/s", "" using 3 axes x1y2 title "CPU s/GB"
+set xlabel "flows"
+plot $plot
 EOF
 		echo "chart: $OUT/e2e.png"
 	else

@@ -11,9 +11,17 @@
 #include "sink.h"
 #include "xgro_engine.h"
 
-#define XGRO_NUM_FRAMES 4096
-#define XGRO_FILL_SIZE 2048
-#define XGRO_RX_SIZE 2048
+/*
+ * The RX ring must absorb the longest time the worker spends away from it:
+ * a sink write runs the whole receive stack for a super-packet in this
+ * thread. 2048 slots overflowed at 8 and 64 flows (scripts/bench-e2e.sh,
+ * README "Frames lost"); 4096 lost none. The fill ring is stocked with
+ * what the engine does not hold, so umem = RX + fill frames, and the hold
+ * budget leaves the fill ring at least three quarters full.
+ */
+#define XGRO_RX_SIZE 4096
+#define XGRO_FILL_SIZE 4096
+#define XGRO_NUM_FRAMES (XGRO_RX_SIZE + XGRO_FILL_SIZE)
 #define XGRO_BATCH 64
 /* frames the engine may hold; the rest keep the fill ring stocked */
 #define XGRO_HOLD_FRAMES 1024
