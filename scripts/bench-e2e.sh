@@ -7,7 +7,7 @@
 #
 #   scripts/bench-e2e.sh [--flows LIST] [--regimes LIST] [--rate GBIT]
 #                        [--runs N] [--secs S] [--only REGEX] [--bare]
-#                        [--no-rr] [--plot] [--demo]
+#                        [--no-rr] [--profile FLOWS] [--plot] [--demo]
 #
 # --flows    parallel TCP streams, e.g. 1,8,64,256 (default)
 # --regimes  full: as fast as it goes; paced: --rate Gbit/s in total (2);
@@ -16,6 +16,9 @@
 # --only     the paths whose names match REGEX (grep -E)
 # --bare     add a row per path on the bare bed (sender not modelled)
 # --no-rr    skip the request/response latency rows
+# --profile  perf record -a -g the first full-speed run of each path at
+#            FLOWS flows, and print where the CPU went by stage
+#            (scripts/perf-stages.py), naming what a zero-copy NIC removes
 # --demo     GRO off and xgro at 1 and 64 flows, full speed (make demo)
 #
 # The sender is modelled as another machine (the "model" bed): it runs on
@@ -29,7 +32,7 @@
 # with --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE=
 FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -42,6 +45,7 @@ while [[ $# -gt 0 ]]; do
 	--only) ONLY_RE=$2; shift 2 ;;
 	--bare) BARE=1; shift ;;
 	--no-rr) RR=; shift ;;
+	--profile) PROFILE=$2; shift 2 ;;
 	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=4; FLOWS=1,64; REGIMES=full; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
@@ -172,7 +176,16 @@ one_run() {
 			-t "$SECS" "${rate_args[@]}" -J >"$TMP/iperf$i.json" 2>&1 &
 		cpids+=($!)
 	done
+	local perf_pid=
+	if [[ -n $PROFILE && $run == 0 && $regime == full && $flows == "$PROFILE" && $bedname == model ]]; then
+		sleep 0.5
+		perf record -a -g -q -o "$OUT/perf-${name//[^a-zA-Z0-9]/_}.data" -- sleep $((SECS - 1)) \
+			>/dev/null 2>&1 &
+		perf_pid=$!
+		PERF_RUNS+=("$name=$OUT/perf-${name//[^a-zA-Z0-9]/_}.data")
+	fi
 	wait "${cpids[@]}"
+	[[ -n $perf_pid ]] && wait $perf_pid
 	t1=$(date +%s%N)
 	b1=$(busy_us) d1=$(rx_dropped) o1=$(ofo) x1=$(tx_dropped)
 	wait "${spids[@]}" 2>/dev/null
@@ -239,6 +252,11 @@ print(json.dumps({"path": sys.argv[1], "regime": "rr", "p50_us": float(d.get("p5
 }
 
 : >"$OUT/e2e.jsonl.tmp"
+PERF_RUNS=()
+if [[ -n $PROFILE ]] && ! command -v perf >/dev/null; then
+	echo "bench-e2e: --profile needs perf (linux-perf; make bench installs it)" >&2
+	exit 1
+fi
 BEDS=(model)
 [[ -n $BARE ]] && BEDS+=(bare)
 for ((run = 0; run < RUNS; run++)); do
@@ -260,6 +278,12 @@ if [[ -n $RR ]]; then
 fi
 mv "$OUT/e2e.jsonl.tmp" "$OUT/e2e.jsonl"
 python3 "$ROOT/scripts/bench-table.py" "$OUT/e2e.jsonl" "$SECS" "$RUNS" "$RATE"
+if [[ ${#PERF_RUNS[@]} -gt 0 ]]; then
+	echo
+	echo "### Where the CPU goes at $PROFILE flows, full speed (perf record -a -g, share of busy samples)"
+	echo
+	python3 "$ROOT/scripts/perf-stages.py" "${PERF_RUNS[@]}" | tee "$OUT/stages.md"
+fi
 
 if [[ -n $PLOT ]]; then
 	if command -v gnuplot >/dev/null; then

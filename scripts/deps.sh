@@ -1,14 +1,14 @@
 #!/bin/bash
 # Installs the Debian packages xgro needs, only those missing.
 #   scripts/deps.sh          build and test dependencies
-#   scripts/deps.sh --bench  plus the benchmark-only tools (DPDK, gnuplot, valgrind)
+#   scripts/deps.sh --bench  plus the benchmark-only tools (DPDK, gnuplot, valgrind, perf)
 set -euo pipefail
 
 pkgs=(make clang llvm libclang-rt-14-dev pkg-config libbpf-dev libxdp-dev
       bpftool xdp-tools libelf-dev zlib1g-dev linux-libc-dev iproute2
       ethtool iperf3 util-linux procps python3 coreutils)
 if [[ "${1:-}" == "--bench" ]]; then
-	pkgs+=(libdpdk-dev gnuplot-nox valgrind)
+	pkgs+=(libdpdk-dev gnuplot-nox valgrind linux-perf)
 elif [[ $# -gt 0 ]]; then
 	echo "usage: $0 [--bench]" >&2
 	exit 2
