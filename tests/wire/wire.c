@@ -1038,8 +1038,14 @@ static int do_send(struct send_opts *o)
 		f->ssthresh = UINT64_MAX;
 	}
 	err = data_phase(&s);
-	if (err)
+	if (err) {
+		/* the receiver should not wait: RST at what it may expect */
+		for (i = 0; i < o->flows; i++) {
+			send_ctl(&s, i, TCP_RST, s.fl[i].seq0 + (uint32_t)s.fl[i].una, 0);
+			send_ctl(&s, i, TCP_RST, s.fl[i].seq0 + (uint32_t)s.fl[i].max, 0);
+		}
 		goto out;
+	}
 	fin_phase(&s);
 	report(&s, now_ns() - t0, cpu_ns() - c0);
 	if (c->tx_bad)
@@ -1057,7 +1063,8 @@ out:
 
 /* ---- sink ---- */
 
-static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json)
+static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json,
+		   unsigned int secs)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
 				  .sin6_port = htons((uint16_t)port) };
@@ -1075,6 +1082,8 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json)
 
 	if (!cs || !p)
 		return -ENOMEM;
+	if (secs)
+		alarm(secs);
 	lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 ||
 	    setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
@@ -1084,8 +1093,7 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json)
 		fprintf(stderr, "xgro-wire: sink port %u: %s\n", port, strerror(-err));
 		return err;
 	}
-	printf("listening %u\n", port);
-	fflush(stdout);
+	fprintf(stderr, "listening on port %u\n", port);
 	while ((accepted < nconn || open) && !stop) {
 		unsigned int np = 0;
 
@@ -1155,6 +1163,9 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json)
 			       cs[i].peer, cs[i].pport,
 			       (unsigned long long)cs[i].bytes, hex);
 	}
+	if (stop)
+		fprintf(stderr, "xgro-wire: sink port %u: stopped with %u of %u connections open or missing\n",
+			port, open + nconn - accepted, nconn);
 	close(lfd);
 	free(cs);
 	free(p);
@@ -1224,7 +1235,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xgro-wire send --dev IF --dst IP --port P [options]\n"
-		"       xgro-wire sink --port P [--flows N] [--sha] [--json]\n"
+		"       xgro-wire sink --port P [--flows N] [--sha] [--json] [--secs S]\n"
 		"       xgro-wire gen --flow F --segs N --mss M [--sha]\n"
 		"       xgro-wire pass --dev IF\n"
 		"\n"
@@ -1247,7 +1258,8 @@ static void usage(FILE *f)
 		"  --cpu N             pin to CPU N\n"
 		"  --json              one JSON object\n"
 		"sink: accept N connections on [::]:P (IPv4 too), read each to EOF, print\n"
-		"  per connection the peer, bytes and with --sha the SHA-256.\n"
+		"  per connection the peer, bytes and with --sha the SHA-256; --secs S: give\n"
+		"  up after S seconds (exit status 1).\n"
 		"gen: the stream of flow F (N segments of M bytes) to stdout, or its SHA-256.\n"
 		"  Segment k is [be64(F << 56 | k)][byte j = (131 j + 7) mod 256, j = 8..M-1].\n"
 		"pass: attach an XDP_PASS program to IF until SIGINT/SIGTERM.\n",
@@ -1348,6 +1360,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGALRM, on_signal);
 	if (!strcmp(cmd, "send")) {
 		if (!o.dev || !o.dst || !o.port) {
 			fprintf(stderr, "xgro-wire: send needs --dev, --dst and --port\n");
@@ -1380,7 +1393,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xgro-wire: sink needs --port\n");
 			return 2;
 		}
-		return do_sink(o.port, o.flows, sha, o.json) ? 1 : 0;
+		return do_sink(o.port, o.flows, sha, o.json,
+			       (unsigned int)o.secs) ? 1 : 0;
 	}
 	if (!strcmp(cmd, "gen")) {
 		if (!o.mss) {
