@@ -6,8 +6,8 @@
  *     the tool's connections (SYN-ACK, ACKs, FIN, RST), records it in
  *     acks[] and drops it, so the sender namespace's stack never sees the
  *     connections. Everything else passes.
- *   wire_tx: the same program run by BPF_PROG_RUN in live-frames mode; frame i of a run
- *     becomes segment plan[i], its headers and 8-byte index rewritten (the
+ *   wire_tx: the same program run by BPF_PROG_RUN in live-frames mode; frame i
+ * of a run becomes segment plan[i], its headers and 8-byte index rewritten (the
  *     page keeps the pattern from data_in), and goes out with XDP_TX.
  *   wire_pass: XDP_PASS, for a receiver that needs an XDP program to take
  *     XDP frames (veth without GRO).

@@ -157,7 +157,8 @@ static void sha256_block(struct sha256 *c, const uint8_t *p)
 		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
 	for (; i < 64; i++)
 		w[i] = w[i - 16] +
-		       (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ w[i - 15] >> 3) +
+		       (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
+			w[i - 15] >> 3) +
 		       w[i - 7] +
 		       (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ w[i - 2] >> 10);
 	a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3];
@@ -275,11 +276,13 @@ static int iface_addr(const char *name, int family, void *out)
 		    strcmp(i->ifa_name, name))
 			continue;
 		if (family == AF_INET) {
-			memcpy(out, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+			memcpy(out,
+			       &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
 			       4);
 		} else {
 			struct in6_addr *a =
-				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+				&((struct sockaddr_in6 *)i->ifa_addr)
+					 ->sin6_addr;
 
 			if (IN6_IS_ADDR_LINKLOCAL(a))
 				continue;
@@ -325,9 +328,11 @@ static int neigh_lookup(int ifindex, int family, const void *dst, uint8_t *mac)
 		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
 		     nh = NLMSG_NEXT(nh, n)) {
 			struct ndmsg *nd = NLMSG_DATA(nh);
-			struct rtattr *rta = (struct rtattr *)((char *)nd +
-							       NLMSG_ALIGN(sizeof(*nd)));
-			int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*nd)));
+			struct rtattr *rta =
+				(struct rtattr *)((char *)nd +
+						  NLMSG_ALIGN(sizeof(*nd)));
+			int len = (int)(nh->nlmsg_len -
+					NLMSG_LENGTH(sizeof(*nd)));
 			const void *a = NULL, *ll = NULL;
 
 			if (nh->nlmsg_type == NLMSG_DONE ||
@@ -383,7 +388,7 @@ struct send_opts {
 struct flow {
 	uint32_t iss, seq0;
 	uint64_t una, nxt, max; /* stream offsets */
-	uint64_t end;           /* stream length; UINT64_MAX while --secs runs */
+	uint64_t end; /* stream length; UINT64_MAX while --secs runs */
 	uint64_t cwnd, ssthresh;
 	uint64_t recover, rtx_at; /* rtx_at: a segment to resend, or ~0 */
 	bool in_recovery, fin_acked, peer_fin_acked;
@@ -486,7 +491,8 @@ static int handshake(struct sender *s)
 		if (stop)
 			return -EINTR;
 		if (now_ns() - t0 > 3000000000ull) {
-			fprintf(stderr, "xgro-wire: %s port %u: no SYN-ACK in 3 s\n",
+			fprintf(stderr,
+				"xgro-wire: %s port %u: no SYN-ACK in 3 s\n",
 				s->o.dst, s->o.port);
 			return -ETIMEDOUT;
 		}
@@ -498,7 +504,8 @@ static int handshake(struct sender *s)
 					continue;
 				err = send_ctl(s, i, TCP_SYN, s->fl[i].iss, 0);
 				if (err) {
-					fprintf(stderr, "xgro-wire: %s: send SYN: %s\n",
+					fprintf(stderr,
+						"xgro-wire: %s: send SYN: %s\n",
 						s->o.dev, strerror(-err));
 					return err;
 				}
@@ -511,7 +518,9 @@ static int handshake(struct sender *s)
 			volatile struct wire_ack *a = ack_of(s, i);
 
 			if (a->state & WIRE_RST) {
-				fprintf(stderr, "xgro-wire: %s port %u: connection refused\n",
+				fprintf(stderr,
+					"xgro-wire: %s port %u: connection "
+					"refused\n",
 					s->o.dst, s->o.port);
 				return -ECONNREFUSED;
 			}
@@ -615,7 +624,8 @@ static int run_plan(struct sender *s, unsigned int n)
 
 	c->plan_len = n;
 	c->plan_pos = 0;
-	err = bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.wire_xdp), &o);
+	err = bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.wire_xdp),
+				     &o);
 	s->runs++;
 	s->run_ns += now_ns() - t;
 	if (err) {
@@ -667,15 +677,18 @@ static uint64_t flow_update(struct sender *s, unsigned int i, uint64_t now)
 		f->in_recovery = true;
 		f->recover = f->max;
 		f->rtx_at = f->una;
-		f->ssthresh = (f->max - f->una) / 2 > 2 * mss ?
-				      (f->max - f->una) / 2 : 2 * mss;
+		f->ssthresh = (f->max - f->una) / 2 > 2 * mss
+				      ? (f->max - f->una) / 2
+				      : 2 * mss;
 		f->cwnd = f->ssthresh;
 		f->fast_rtx++;
 	}
-	if (f->una < f->max && now - f->progress_ns > s->o.rto_ms * 1000000ull) {
+	if (f->una < f->max &&
+	    now - f->progress_ns > s->o.rto_ms * 1000000ull) {
 		/* timeout: go back N */
-		f->ssthresh = (f->max - f->una) / 2 > 2 * mss ?
-				      (f->max - f->una) / 2 : 2 * mss;
+		f->ssthresh = (f->max - f->una) / 2 > 2 * mss
+				      ? (f->max - f->una) / 2
+				      : 2 * mss;
 		f->cwnd = 10 * mss;
 		f->nxt = f->una;
 		f->in_recovery = false;
@@ -709,7 +722,8 @@ static void plan_add(struct sender *s, unsigned int *n, unsigned int i,
 
 static int data_phase(struct sender *s)
 {
-	uint64_t t0 = now_ns(), deadline = 0, tokens = 0, last_tok = t0, dbg = 0;
+	uint64_t t0 = now_ns(), deadline = 0, tokens = 0, last_tok = t0,
+		 dbg = 0;
 	uint64_t rate = (uint64_t)(s->o.rate_gbit * 1e9 / 8); /* bytes/s */
 	uint64_t bucket = (uint64_t)s->o.batch * s->mss;
 	uint64_t *wend = calloc(s->o.flows, sizeof(*wend));
@@ -735,15 +749,28 @@ static int data_phase(struct sender *s)
 				struct flow *f = &s->fl[i];
 				volatile struct wire_ack *a = ack_of(s, i);
 
-				fprintf(stderr, "dbg runs %llu run_ns %llu idle %llu\n", (unsigned long long)s->runs, (unsigned long long)s->run_ns, (unsigned long long)s->idle);
-				fprintf(stderr, "dbg flow %u una %llu nxt %llu max %llu wend %llu cwnd %llu dup %u acks %llu tx %llu bad %llu rtx %llu to %llu\n",
-					i, (unsigned long long)f->una, (unsigned long long)f->nxt,
-					(unsigned long long)f->max, (unsigned long long)wend[i],
+				fprintf(stderr,
+					"dbg runs %llu run_ns %llu idle %llu\n",
+					(unsigned long long)s->runs,
+					(unsigned long long)s->run_ns,
+					(unsigned long long)s->idle);
+				fprintf(stderr,
+					"dbg flow %u una %llu nxt %llu max "
+					"%llu wend %llu cwnd %llu dup %u acks "
+					"%llu tx %llu bad %llu rtx %llu to "
+					"%llu\n",
+					i, (unsigned long long)f->una,
+					(unsigned long long)f->nxt,
+					(unsigned long long)f->max,
+					(unsigned long long)wend[i],
 					(unsigned long long)f->cwnd, a->dupacks,
 					(unsigned long long)a->acks,
-					(unsigned long long)s->skel->bss->cfg.tx_frames,
-					(unsigned long long)s->skel->bss->cfg.tx_bad,
-					(unsigned long long)f->rtx, (unsigned long long)f->timeouts);
+					(unsigned long long)
+						s->skel->bss->cfg.tx_frames,
+					(unsigned long long)
+						s->skel->bss->cfg.tx_bad,
+					(unsigned long long)f->rtx,
+					(unsigned long long)f->timeouts);
 			}
 		}
 		if (deadline && now >= deadline) {
@@ -760,8 +787,10 @@ static int data_phase(struct sender *s)
 				done++;
 			else if (now - f->acked_ns > 5000000000ull) {
 				fprintf(stderr,
-					"xgro-wire: %s port %u: flow %u: no ACK for 5 s "
-					"(does the receiving veth have an XDP program or GRO on?)\n",
+					"xgro-wire: %s port %u: flow %u: no "
+					"ACK for 5 s "
+					"(does the receiving veth have an XDP "
+					"program or GRO on?)\n",
 					s->o.dst, s->o.port, i);
 				err = -ETIMEDOUT;
 				goto out;
@@ -791,8 +820,8 @@ static int data_phase(struct sender *s)
 		}
 		do {
 			any = false;
-			for (pass = 0; pass < s->o.flows && n < s->o.batch &&
-				       budget;
+			for (pass = 0;
+			     pass < s->o.flows && n < s->o.batch && budget;
 			     pass++) {
 				struct flow *f;
 				unsigned int b = 0;
@@ -863,7 +892,8 @@ static int fin_phase(struct sender *s)
 			sleep_ns(200000);
 	} while (open && now_ns() - t0 < 2000000000ull && !stop);
 	if (open)
-		fprintf(stderr, "xgro-wire: %s port %u: %u flows not closed cleanly\n",
+		fprintf(stderr,
+			"xgro-wire: %s port %u: %u flows not closed cleanly\n",
 			s->o.dst, s->o.port, open);
 	return 0;
 }
@@ -889,9 +919,9 @@ static void report(struct sender *s, uint64_t wall, uint64_t cpu)
 			       (unsigned long long)s->fl[i].una,
 			       (unsigned long long)s->fl[i].segs,
 			       (unsigned long long)s->fl[i].rtx,
-			       s->fl[i].fin_acked && s->fl[i].peer_fin_acked ?
-				       "yes" :
-				       "no");
+			       s->fl[i].fin_acked && s->fl[i].peer_fin_acked
+				       ? "yes"
+				       : "no");
 		printf("total %llu bytes in %.3f s: %.2f Gbit/s, mss %u, "
 		       "retransmits %llu (timeouts %llu, fast %llu), "
 		       "cpu %.3f s (%.2f s/GB)\n",
@@ -903,7 +933,8 @@ static void report(struct sender *s, uint64_t wall, uint64_t cpu)
 	}
 	printf("{\"dst\":\"%s\",\"port\":%u,\"flows\":%u,\"mss\":%u,"
 	       "\"bytes_acked\":%llu,\"segments_sent\":%llu,"
-	       "\"retransmits\":%llu,\"timeouts\":%llu,\"fast_retransmits\":%llu,"
+	       "\"retransmits\":%llu,\"timeouts\":%llu,\"fast_retransmits\":%"
+	       "llu,"
 	       "\"elapsed_s\":%.6f,\"gbit_s\":%.4f,\"cpu_ns\":%llu,"
 	       "\"cpu_s_per_gb\":%.4f,\"runs\":%llu,\"per_flow\":[",
 	       s->o.dst, s->o.port, s->o.flows, s->mss,
@@ -919,8 +950,8 @@ static void report(struct sender *s, uint64_t wall, uint64_t cpu)
 		       (unsigned long long)s->fl[i].una,
 		       (unsigned long long)s->fl[i].segs,
 		       (unsigned long long)s->fl[i].rtx,
-		       s->fl[i].fin_acked && s->fl[i].peer_fin_acked ? "true" :
-								       "false");
+		       s->fl[i].fin_acked && s->fl[i].peer_fin_acked ? "true"
+								     : "false");
 	printf("]}\n");
 }
 
@@ -956,11 +987,13 @@ static int do_send(struct send_opts *o)
 		return err;
 	}
 	if (!s.o.mss)
-		s.o.mss = (unsigned int)s.ifc.mtu - (s.family == AF_INET ? 40 : 60);
+		s.o.mss = (unsigned int)s.ifc.mtu -
+			  (s.family == AF_INET ? 40 : 60);
 	s.skel = wire__open_and_load();
 	if (!s.skel) {
 		err = -errno;
-		fprintf(stderr, "xgro-wire: wire.bpf.o: load: %s\n", strerror(-err));
+		fprintf(stderr, "xgro-wire: wire.bpf.o: load: %s\n",
+			strerror(-err));
 		return err;
 	}
 	c = &s.skel->bss->cfg;
@@ -973,10 +1006,12 @@ static int do_send(struct send_opts *o)
 		goto out;
 	}
 	memcpy(c->smac, s.ifc.mac, 6);
-	err = o->dst_mac ? parse_mac(o->dst_mac, c->dmac) :
-			   neigh_lookup(s.ifc.ifindex, s.family, dst, c->dmac);
+	err = o->dst_mac ? parse_mac(o->dst_mac, c->dmac)
+			 : neigh_lookup(s.ifc.ifindex, s.family, dst, c->dmac);
 	if (err) {
-		fprintf(stderr, "xgro-wire: %s: no neighbour entry on %s (give --dst-mac)\n",
+		fprintf(stderr,
+			"xgro-wire: %s: no neighbour entry on %s (give "
+			"--dst-mac)\n",
 			o->dst, o->dev);
 		goto out;
 	}
@@ -994,14 +1029,16 @@ static int do_send(struct send_opts *o)
 		if (getrandom(&f->iss, sizeof(f->iss), 0) != sizeof(f->iss))
 			f->iss = (uint32_t)now_ns() * (i + 1);
 		f->seq0 = f->iss + 1;
-		f->end = o->bytes ? (o->bytes + s.o.mss - 1) / s.o.mss : UINT64_MAX;
+		f->end = o->bytes ? (o->bytes + s.o.mss - 1) / s.o.mss
+				  : UINT64_MAX;
 		f->rtx_at = ~0ull;
 		s.skel->bss->flows[i].seq0 = f->seq0;
 		s.skel->bss->flows[i].sport = htons((uint16_t)(o->sport + i));
 	}
 	s.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	sll.sll_ifindex = s.ifc.ifindex;
-	if (s.pkt_fd < 0 || bind(s.pkt_fd, (struct sockaddr *)&sll, sizeof(sll))) {
+	if (s.pkt_fd < 0 ||
+	    bind(s.pkt_fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		err = -errno;
 		fprintf(stderr, "xgro-wire: %s: AF_PACKET socket: %s\n", o->dev,
 			strerror(-err));
@@ -1041,15 +1078,18 @@ static int do_send(struct send_opts *o)
 	if (err) {
 		/* the receiver should not wait: RST at what it may expect */
 		for (i = 0; i < o->flows; i++) {
-			send_ctl(&s, i, TCP_RST, s.fl[i].seq0 + (uint32_t)s.fl[i].una, 0);
-			send_ctl(&s, i, TCP_RST, s.fl[i].seq0 + (uint32_t)s.fl[i].max, 0);
+			send_ctl(&s, i, TCP_RST,
+				 s.fl[i].seq0 + (uint32_t)s.fl[i].una, 0);
+			send_ctl(&s, i, TCP_RST,
+				 s.fl[i].seq0 + (uint32_t)s.fl[i].max, 0);
 		}
 		goto out;
 	}
 	fin_phase(&s);
 	report(&s, now_ns() - t0, cpu_ns() - c0);
 	if (c->tx_bad)
-		fprintf(stderr, "xgro-wire: wire_tx: %llu frames past the plan\n",
+		fprintf(stderr,
+			"xgro-wire: wire_tx: %llu frames past the plan\n",
 			(unsigned long long)c->tx_bad);
 out:
 	bpf_link__destroy(s.link);
@@ -1090,7 +1130,8 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json,
 	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1024)) {
 		err = -errno;
-		fprintf(stderr, "xgro-wire: sink port %u: %s\n", port, strerror(-err));
+		fprintf(stderr, "xgro-wire: sink port %u: %s\n", port,
+			strerror(-err));
 		return err;
 	}
 	fprintf(stderr, "listening on port %u\n", port);
@@ -1098,7 +1139,8 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json,
 		unsigned int np = 0;
 
 		if (accepted < nconn)
-			p[np++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+			p[np++] =
+				(struct pollfd){ .fd = lfd, .events = POLLIN };
 		for (i = 0; i < accepted; i++)
 			if (cs[i].fd >= 0)
 				p[np++] = (struct pollfd){ .fd = cs[i].fd,
@@ -1118,7 +1160,8 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json,
 				struct sockaddr_in6 pa;
 				socklen_t pl = sizeof(pa);
 				struct conn *cn = &cs[accepted];
-				int fd = accept(lfd, (struct sockaddr *)&pa, &pl);
+				int fd = accept(lfd, (struct sockaddr *)&pa,
+						&pl);
 
 				if (fd < 0)
 					continue;
@@ -1142,7 +1185,9 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json,
 			if (r < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (r < 0)
-				fprintf(stderr, "xgro-wire: sink: connection from port %u: %s\n",
+				fprintf(stderr,
+					"xgro-wire: sink: connection from port "
+					"%u: %s\n",
 					cs[i].pport, strerror(errno));
 			close(cs[i].fd);
 			cs[i].fd = -1;
@@ -1155,16 +1200,19 @@ static int do_sink(unsigned int port, unsigned int nconn, bool sha, bool json,
 		if (sha)
 			sha256_hex(&cs[i].h, hex);
 		if (json)
-			printf("{\"peer\":\"%s\",\"port\":%u,\"bytes\":%llu,\"sha256\":\"%s\"}\n",
+			printf("{\"peer\":\"%s\",\"port\":%u,\"bytes\":%llu,"
+			       "\"sha256\":\"%s\"}\n",
 			       cs[i].peer, cs[i].pport,
 			       (unsigned long long)cs[i].bytes, hex);
 		else
-			printf("conn %u peer %s port %u bytes %llu sha256 %s\n", i,
-			       cs[i].peer, cs[i].pport,
+			printf("conn %u peer %s port %u bytes %llu sha256 %s\n",
+			       i, cs[i].peer, cs[i].pport,
 			       (unsigned long long)cs[i].bytes, hex);
 	}
 	if (stop)
-		fprintf(stderr, "xgro-wire: sink port %u: stopped with %u of %u connections open or missing\n",
+		fprintf(stderr,
+			"xgro-wire: sink port %u: stopped with %u of %u "
+			"connections open or missing\n",
 			port, open + nconn - accepted, nconn);
 	close(lfd);
 	free(cs);
@@ -1211,13 +1259,15 @@ static int do_pass(const char *dev)
 	skel = wire__open_and_load();
 	if (!skel) {
 		err = -errno;
-		fprintf(stderr, "xgro-wire: wire.bpf.o: load: %s\n", strerror(-err));
+		fprintf(stderr, "xgro-wire: wire.bpf.o: load: %s\n",
+			strerror(-err));
 		return err;
 	}
 	link = bpf_program__attach_xdp(skel->progs.wire_pass, ifindex);
 	if (!link) {
 		err = -errno;
-		fprintf(stderr, "xgro-wire: %s: attach XDP: %s\n", dev, strerror(-err));
+		fprintf(stderr, "xgro-wire: %s: attach XDP: %s\n", dev,
+			strerror(-err));
 	} else {
 		printf("attached to %s\n", dev);
 		fflush(stdout);
@@ -1235,55 +1285,100 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: xgro-wire send --dev IF --dst IP --port P [options]\n"
-		"       xgro-wire sink --port P [--flows N] [--sha] [--json] [--secs S]\n"
+		"       xgro-wire sink --port P [--flows N] [--sha] [--json] "
+		"[--secs S]\n"
 		"       xgro-wire gen --flow F --segs N --mss M [--sha]\n"
 		"       xgro-wire pass --dev IF\n"
 		"\n"
-		"send: N TCP connections from IF's address to IP:P, data as XDP frames\n"
-		"(BPF_PROG_RUN live frames, XDP_TX on IF), ACKs absorbed by XDP on IF.\n"
+		"send: N TCP connections from IF's address to IP:P, data as "
+		"XDP frames\n"
+		"(BPF_PROG_RUN live frames, XDP_TX on IF), ACKs absorbed by "
+		"XDP on IF.\n"
 		"  --flows N           connections (1, at most %d)\n"
-		"  --bytes-per-flow B  bytes per flow, rounded up to whole segments\n"
+		"  --bytes-per-flow B  bytes per flow, rounded up to whole "
+		"segments\n"
 		"  --secs S            or send for S seconds (default 3)\n"
-		"  --rate GBIT         pace the total TCP payload at GBIT Gbit/s\n"
-		"  --mss M             largest segment (IF's MTU - 40, or - 60 for IPv6);\n"
+		"  --rate GBIT         pace the total TCP payload at GBIT "
+		"Gbit/s\n"
+		"  --mss M             largest segment (IF's MTU - 40, or - 60 "
+		"for IPv6);\n"
 		"                      the peer's MSS option may lower it\n"
 		"  --dst-mac MAC       instead of the neighbour table\n"
-		"  --sport N           first source port (40000); flows use N..N+flows-1\n"
-		"  --batch N           frames per BPF_PROG_RUN (256, at most %d)\n"
-		"  --kernel-batch N    the run's batch_size: frames per flush (64)\n"
-		"  --burst N           consecutive segments per flow in a run (16)\n"
+		"  --sport N           first source port (40000); flows use "
+		"N..N+flows-1\n"
+		"  --batch N           frames per BPF_PROG_RUN (256, at most "
+		"%d)\n"
+		"  --kernel-batch N    the run's batch_size: frames per flush "
+		"(64)\n"
+		"  --burst N           consecutive segments per flow in a run "
+		"(16)\n"
 		"  --rto-ms N          retransmission timeout (200)\n"
 		"  --no-wscale         no window scale option (64 KB windows)\n"
-		"  --no-cc             no congestion window, only the receiver's\n"
+		"  --no-cc             no congestion window, only the "
+		"receiver's\n"
 		"  --cpu N             pin to CPU N\n"
 		"  --json              one JSON object\n"
-		"sink: accept N connections on [::]:P (IPv4 too), read each to EOF, print\n"
-		"  per connection the peer, bytes and with --sha the SHA-256; --secs S: give\n"
+		"sink: accept N connections on [::]:P (IPv4 too), read each to "
+		"EOF, print\n"
+		"  per connection the peer, bytes and with --sha the SHA-256; "
+		"--secs S: give\n"
 		"  up after S seconds (exit status 1).\n"
-		"gen: the stream of flow F (N segments of M bytes) to stdout, or its SHA-256.\n"
-		"  Segment k is [be64(F << 56 | k)][byte j = (131 j + 7) mod 256, j = 8..M-1].\n"
-		"pass: attach an XDP_PASS program to IF until SIGINT/SIGTERM.\n",
+		"gen: the stream of flow F (N segments of M bytes) to stdout, "
+		"or its SHA-256.\n"
+		"  Segment k is [be64(F << 56 | k)][byte j = (131 j + 7) mod "
+		"256, j = 8..M-1].\n"
+		"pass: attach an XDP_PASS program to IF until "
+		"SIGINT/SIGTERM.\n",
 		WIRE_MAX_FLOWS, WIRE_MAX_PLAN);
 }
 
 enum {
-	O_DEV = 256, O_DST, O_PORT, O_FLOWS, O_BYTES, O_SECS, O_RATE, O_MSS,
-	O_DMAC, O_SPORT, O_BATCH, O_KBATCH, O_BURST, O_RTO, O_NOWS, O_NOCC,
-	O_CPU, O_JSON, O_SHA, O_FLOW, O_SEGS,
+	O_DEV = 256,
+	O_DST,
+	O_PORT,
+	O_FLOWS,
+	O_BYTES,
+	O_SECS,
+	O_RATE,
+	O_MSS,
+	O_DMAC,
+	O_SPORT,
+	O_BATCH,
+	O_KBATCH,
+	O_BURST,
+	O_RTO,
+	O_NOWS,
+	O_NOCC,
+	O_CPU,
+	O_JSON,
+	O_SHA,
+	O_FLOW,
+	O_SEGS,
 };
 
 static const struct option longopts[] = {
-	{ "dev", 1, NULL, O_DEV },	      { "dst", 1, NULL, O_DST },
-	{ "port", 1, NULL, O_PORT },	      { "flows", 1, NULL, O_FLOWS },
-	{ "bytes-per-flow", 1, NULL, O_BYTES }, { "secs", 1, NULL, O_SECS },
-	{ "rate", 1, NULL, O_RATE },	      { "mss", 1, NULL, O_MSS },
-	{ "dst-mac", 1, NULL, O_DMAC },	      { "sport", 1, NULL, O_SPORT },
-	{ "batch", 1, NULL, O_BATCH },	      { "kernel-batch", 1, NULL, O_KBATCH },
-	{ "burst", 1, NULL, O_BURST },	      { "rto-ms", 1, NULL, O_RTO },
-	{ "no-wscale", 0, NULL, O_NOWS },     { "no-cc", 0, NULL, O_NOCC },
-	{ "cpu", 1, NULL, O_CPU },	      { "json", 0, NULL, O_JSON },
-	{ "sha", 0, NULL, O_SHA },	      { "flow", 1, NULL, O_FLOW },
-	{ "segs", 1, NULL, O_SEGS },	      { "help", 0, NULL, 'h' },
+	{ "dev", 1, NULL, O_DEV },
+	{ "dst", 1, NULL, O_DST },
+	{ "port", 1, NULL, O_PORT },
+	{ "flows", 1, NULL, O_FLOWS },
+	{ "bytes-per-flow", 1, NULL, O_BYTES },
+	{ "secs", 1, NULL, O_SECS },
+	{ "rate", 1, NULL, O_RATE },
+	{ "mss", 1, NULL, O_MSS },
+	{ "dst-mac", 1, NULL, O_DMAC },
+	{ "sport", 1, NULL, O_SPORT },
+	{ "batch", 1, NULL, O_BATCH },
+	{ "kernel-batch", 1, NULL, O_KBATCH },
+	{ "burst", 1, NULL, O_BURST },
+	{ "rto-ms", 1, NULL, O_RTO },
+	{ "no-wscale", 0, NULL, O_NOWS },
+	{ "no-cc", 0, NULL, O_NOCC },
+	{ "cpu", 1, NULL, O_CPU },
+	{ "json", 0, NULL, O_JSON },
+	{ "sha", 0, NULL, O_SHA },
+	{ "flow", 1, NULL, O_FLOW },
+	{ "segs", 1, NULL, O_SEGS },
+	{ "help", 0, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1294,8 +1389,9 @@ static int num(const char *name, const char *s, double lo, double hi,
 	double v = strtod(s, &e);
 
 	if (e == s || *e || v < lo || v > hi) {
-		fprintf(stderr, "xgro-wire: --%s %s: not a number in [%g, %g]\n",
-			name, s, lo, hi);
+		fprintf(stderr,
+			"xgro-wire: --%s %s: not a number in [%g, %g]\n", name,
+			s, lo, hi);
 		return -EINVAL;
 	}
 	*out = v;
@@ -1304,9 +1400,14 @@ static int num(const char *name, const char *s, double lo, double hi,
 
 int main(int argc, char **argv)
 {
-	struct send_opts o = { .flows = 1, .secs = 0, .batch = 256,
-			       .kbatch = 64, .burst = 16, .sport = 40000,
-			       .rto_ms = 200, .cpu = -1 };
+	struct send_opts o = { .flows = 1,
+			       .secs = 0,
+			       .batch = 256,
+			       .kbatch = 64,
+			       .burst = 16,
+			       .sport = 40000,
+			       .rto_ms = 200,
+			       .cpu = -1 };
 	unsigned int flow = 0, segs = 0;
 	bool sha = false;
 	const char *cmd;
@@ -1327,35 +1428,96 @@ int main(int argc, char **argv)
 				n = longopts[k].name;
 		err = 0;
 		switch (c) {
-		case O_DEV: o.dev = optarg; break;
-		case O_DST: o.dst = optarg; break;
-		case O_DMAC: o.dst_mac = optarg; break;
-		case O_PORT: err = num(n, optarg, 1, 65535, &v); o.port = (unsigned int)v; break;
-		case O_FLOWS: err = num(n, optarg, 1, WIRE_MAX_FLOWS, &v); o.flows = (unsigned int)v; break;
-		case O_BYTES: err = num(n, optarg, 1, 1e15, &v); o.bytes = (uint64_t)v; break;
-		case O_SECS: err = num(n, optarg, 0.001, 1e6, &v); o.secs = v; break;
-		case O_RATE: err = num(n, optarg, 0.001, 1000, &v); o.rate_gbit = v; break;
-		case O_MSS: err = num(n, optarg, 64, 4000, &v); o.mss = (unsigned int)v; break;
-		case O_SPORT: err = num(n, optarg, 1, 65535, &v); o.sport = (unsigned int)v; break;
-		case O_BATCH: err = num(n, optarg, 1, WIRE_MAX_PLAN, &v); o.batch = (unsigned int)v; break;
-		case O_KBATCH: err = num(n, optarg, 1, 256, &v); o.kbatch = (unsigned int)v; break;
-		case O_BURST: err = num(n, optarg, 1, WIRE_MAX_PLAN, &v); o.burst = (unsigned int)v; break;
-		case O_RTO: err = num(n, optarg, 1, 60000, &v); o.rto_ms = (unsigned int)v; break;
-		case O_NOWS: o.no_wscale = true; break;
-		case O_NOCC: o.no_cc = true; break;
-		case O_CPU: err = num(n, optarg, 0, 4095, &v); o.cpu = (int)v; break;
-		case O_JSON: o.json = true; break;
-		case O_SHA: sha = true; break;
-		case O_FLOW: err = num(n, optarg, 0, 255, &v); flow = (unsigned int)v; break;
-		case O_SEGS: err = num(n, optarg, 0, 4e9, &v); segs = (unsigned int)v; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case O_DEV:
+			o.dev = optarg;
+			break;
+		case O_DST:
+			o.dst = optarg;
+			break;
+		case O_DMAC:
+			o.dst_mac = optarg;
+			break;
+		case O_PORT:
+			err = num(n, optarg, 1, 65535, &v);
+			o.port = (unsigned int)v;
+			break;
+		case O_FLOWS:
+			err = num(n, optarg, 1, WIRE_MAX_FLOWS, &v);
+			o.flows = (unsigned int)v;
+			break;
+		case O_BYTES:
+			err = num(n, optarg, 1, 1e15, &v);
+			o.bytes = (uint64_t)v;
+			break;
+		case O_SECS:
+			err = num(n, optarg, 0.001, 1e6, &v);
+			o.secs = v;
+			break;
+		case O_RATE:
+			err = num(n, optarg, 0.001, 1000, &v);
+			o.rate_gbit = v;
+			break;
+		case O_MSS:
+			err = num(n, optarg, 64, 4000, &v);
+			o.mss = (unsigned int)v;
+			break;
+		case O_SPORT:
+			err = num(n, optarg, 1, 65535, &v);
+			o.sport = (unsigned int)v;
+			break;
+		case O_BATCH:
+			err = num(n, optarg, 1, WIRE_MAX_PLAN, &v);
+			o.batch = (unsigned int)v;
+			break;
+		case O_KBATCH:
+			err = num(n, optarg, 1, 256, &v);
+			o.kbatch = (unsigned int)v;
+			break;
+		case O_BURST:
+			err = num(n, optarg, 1, WIRE_MAX_PLAN, &v);
+			o.burst = (unsigned int)v;
+			break;
+		case O_RTO:
+			err = num(n, optarg, 1, 60000, &v);
+			o.rto_ms = (unsigned int)v;
+			break;
+		case O_NOWS:
+			o.no_wscale = true;
+			break;
+		case O_NOCC:
+			o.no_cc = true;
+			break;
+		case O_CPU:
+			err = num(n, optarg, 0, 4095, &v);
+			o.cpu = (int)v;
+			break;
+		case O_JSON:
+			o.json = true;
+			break;
+		case O_SHA:
+			sha = true;
+			break;
+		case O_FLOW:
+			err = num(n, optarg, 0, 255, &v);
+			flow = (unsigned int)v;
+			break;
+		case O_SEGS:
+			err = num(n, optarg, 0, 4e9, &v);
+			segs = (unsigned int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 		if (err)
 			return 2;
 	}
 	if (optind != argc) {
-		fprintf(stderr, "xgro-wire: %s: unexpected argument\n", argv[optind]);
+		fprintf(stderr, "xgro-wire: %s: unexpected argument\n",
+			argv[optind]);
 		return 2;
 	}
 	signal(SIGINT, on_signal);
@@ -1363,11 +1525,14 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_signal);
 	if (!strcmp(cmd, "send")) {
 		if (!o.dev || !o.dst || !o.port) {
-			fprintf(stderr, "xgro-wire: send needs --dev, --dst and --port\n");
+			fprintf(stderr, "xgro-wire: send needs --dev, --dst "
+					"and --port\n");
 			return 2;
 		}
 		if (o.sport + o.flows > 65536) {
-			fprintf(stderr, "xgro-wire: --sport %u: too high for %u flows\n",
+			fprintf(stderr,
+				"xgro-wire: --sport %u: too high for %u "
+				"flows\n",
 				o.sport, o.flows);
 			return 2;
 		}
@@ -1379,8 +1544,8 @@ int main(int argc, char **argv)
 			CPU_ZERO(&set);
 			CPU_SET(o.cpu, &set);
 			if (sched_setaffinity(0, sizeof(set), &set)) {
-				fprintf(stderr, "xgro-wire: CPU %d: %s\n", o.cpu,
-					strerror(errno));
+				fprintf(stderr, "xgro-wire: CPU %d: %s\n",
+					o.cpu, strerror(errno));
 				return 1;
 			}
 		}
@@ -1394,7 +1559,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return do_sink(o.port, o.flows, sha, o.json,
-			       (unsigned int)o.secs) ? 1 : 0;
+			       (unsigned int)o.secs)
+			       ? 1
+			       : 0;
 	}
 	if (!strcmp(cmd, "gen")) {
 		if (!o.mss) {
@@ -1411,7 +1578,8 @@ int main(int argc, char **argv)
 		libbpf_set_print(libbpf_quiet);
 		return do_pass(o.dev) ? 1 : 0;
 	}
-	fprintf(stderr, "xgro-wire: %s: unknown command (send, sink, gen, pass)\n",
+	fprintf(stderr,
+		"xgro-wire: %s: unknown command (send, sink, gen, pass)\n",
 		cmd);
 	return 2;
 }

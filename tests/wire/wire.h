@@ -15,7 +15,7 @@
 #define WIRE_MAX_PLAN 8192 /* frames per BPF_PROG_RUN */
 
 /* byte j of a segment, j >= 8 */
-#define wire_pattern(j) ((__u8)((j) * 131u + 7u))
+#define wire_pattern(j) ((__u8)((j)*131u + 7u))
 
 /* state bits of struct wire_ack */
 #define WIRE_SYNACK 1
@@ -24,9 +24,9 @@
 
 /* Written by the ACK catcher (one RX queue: one writer at a time). */
 struct wire_ack {
-	__u32 una;      /* highest cumulative ACK, raw sequence number */
-	__u32 wnd_end;  /* ack + (window << wscale) of the latest ACK */
-	__u32 dupacks;  /* duplicate ACKs at una since it last moved */
+	__u32 una;	/* highest cumulative ACK, raw sequence number */
+	__u32 wnd_end;	/* ack + (window << wscale) of the latest ACK */
+	__u32 dupacks;	/* duplicate ACKs at una since it last moved */
 	__u32 peer_isn; /* the SYN-ACK's sequence number */
 	__u32 peer_fin; /* sequence number of the peer's FIN */
 	__u16 peer_mss;
@@ -37,10 +37,10 @@ struct wire_ack {
 
 /* Written by the tool before the data phase; ip_id by wire_tx. */
 struct wire_flow {
-	__u32 seq0;      /* ISS + 1: sequence number of stream offset 0 */
-	__u32 ack;       /* peer ISN + 1 */
+	__u32 seq0;	 /* ISS + 1: sequence number of stream offset 0 */
+	__u32 ack;	 /* peer ISN + 1 */
 	__u32 csum_base; /* TCP sum of all but seq and the index */
-	__u16 sport;     /* network order */
+	__u16 sport;	 /* network order */
 	__u16 ip_id;
 };
 
@@ -55,17 +55,17 @@ struct wire_cfg {
 	__u32 saddr[4]; /* network order; IPv4 in [0] */
 	__u32 daddr[4];
 	__u16 sport_lo; /* host order: the tool's ports are lo..lo+nflows-1 */
-	__u16 dport;    /* host order */
+	__u16 dport;	/* host order */
 	__u16 nflows;
 	__u16 mss;
 	__u8 v6;
 	__u8 pad[3];
-	__u32 ip_base;  /* IPv4 header sum without id and checksum */
+	__u32 ip_base;	 /* IPv4 header sum without id and checksum */
 	__u32 frame_len; /* of the data frames; 0: none yet */
-	__u32 plan_len; /* frames of the current run */
-	__u32 plan_pos; /* frames taken so far in it */
+	__u32 plan_len;	 /* frames of the current run */
+	__u32 plan_pos;	 /* frames taken so far in it */
 	__u64 tx_frames;
-	__u64 tx_bad; /* run past the plan: a bug */
+	__u64 tx_bad;	/* run past the plan: a bug */
 	__u64 rx_other; /* passed on: not ours */
 };
 
