@@ -105,6 +105,22 @@ $(BUILD)/tests/xgro-xfer: tests/e2e/xfer.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< -o $@
 
+# NIC-like TCP traffic (tests/wire, docs/wire.md): XDP frames by
+# BPF_PROG_RUN live frames, ACKs absorbed by XDP.
+$(BUILD)/tests/wire.bpf.o: tests/wire/wire.bpf.c tests/wire/wire.h
+	@mkdir -p $(@D)
+	@echo "  BPF     $@"
+	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/wire.skel.h: $(BUILD)/tests/wire.bpf.o
+	@echo "  GEN     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name wire > $@
+
+$(BUILD)/tests/xgro-wire: tests/wire/wire.c tests/wire/wire.h $(BUILD)/tests/wire.skel.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itests/wire -I$(BUILD)/tests $< -lbpf -lelf -lz -o $@
+
 # Wire impairments for the relay of the end-to-end tests.
 IMPAIR := drop:10000 dup:10000 corrupt:1000
 $(BUILD)/tests/impair-%.o: tests/e2e/impair.bpf.c
@@ -143,7 +159,7 @@ test: deps
 
 .PHONY: test-build
 test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
-	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer \
+	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer $(BUILD)/tests/xgro-wire \
 	$(patsubst %,$(BUILD)/tests/impair-%.o,drop dup corrupt) $(BUILD)/xgro-bench
 
 fuzz: $(BUILD)/fuzz/fuzz_engine
