@@ -7,7 +7,7 @@
 #
 #   scripts/bench-e2e.sh [--flows LIST] [--regimes LIST] [--rate GBIT]
 #                        [--runs N] [--secs S] [--only REGEX] [--bare]
-#                        [--no-rr] [--profile FLOWS] [--plot] [--demo]
+#                        [--no-rr] [--profile FLOWS] [--wire] [--plot] [--demo]
 #
 # --flows    parallel TCP streams, e.g. 1,8,64,256 (default)
 # --regimes  full: as fast as it goes; paced: --rate Gbit/s in total (2);
@@ -19,6 +19,8 @@
 # --profile  perf record -a -g the first full-speed run of each path at
 #            FLOWS flows, and print where the CPU went by stage
 #            (scripts/perf-stages.py), naming what a zero-copy NIC removes
+# --wire     the wire bed: xgro-wire sends TCP as XDP frames (no sender
+#            stack, no clone copy; docs/wire.md) instead of iperf3
 # --demo     GRO off and xgro at 1 and 64 flows, full speed (make demo)
 #
 # The sender is modelled as another machine (the "model" bed): it runs on
@@ -32,7 +34,7 @@
 # with --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE=
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE=
 FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -46,6 +48,7 @@ while [[ $# -gt 0 ]]; do
 	--bare) BARE=1; shift ;;
 	--no-rr) RR=; shift ;;
 	--profile) PROFILE=$2; shift 2 ;;
+	--wire) WIRE=1; shift ;;
 	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=4; FLOWS=1,64; REGIMES=full; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
@@ -56,6 +59,7 @@ done
 TAG=b$$
 source "$ROOT/tests/e2e/lib.sh"
 XFER=$ROOT/build/tests/xgro-xfer
+WIREGEN=$ROOT/build/tests/xgro-wire
 OUT=$ROOT/build/bench
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/xgro-bench.XXXXXX)
@@ -68,7 +72,18 @@ PATHS=(
 	"XDP into cpumap, kernel GRO|cpumap"
 	"xgro defaults|xgro"
 )
+# On the wire bed frames arrive as XDP frames, which a veth takes only with
+# NAPI: GRO on, or an XDP program (here one that passes everything).
+[[ -n $WIRE ]] && PATHS=(
+	"kernel, GRO off|kernel off pass"
+	"kernel, GRO on|kernel on"
+	"kernel, GRO on, XDP_PASS|kernel on pass"
+	"XDP into cpumap, kernel GRO|cpumap"
+	"xgro defaults|xgro"
+)
 [[ -n $DEMO ]] && PATHS=("kernel, GRO off|kernel off" "xgro defaults|xgro")
+[[ -n $WIRE && -n $BARE ]] && { echo "bench-e2e: --bare is an iperf3 bed: not with --wire" >&2; exit 2; }
+[[ -n $WIRE && ! -x $WIREGEN ]] && { echo "bench-e2e: $WIREGEN missing (make build/tests/xgro-wire)" >&2; exit 1; }
 
 CPUMAP_OBJ=$ROOT/build/bench/cpumap.bpf.o
 CPUMAP_PIN=/sys/fs/bpf/xgro-bench-$TAG
@@ -112,6 +127,7 @@ in_ns $R ethtool -K $VR gro off >/dev/null
 # ACK processing runs on its own CPU (RPS on its veth), and its veth has a
 # qdisc: a full receiver XDP ring (256 frames) then stops the queue, as a
 # full NIC ring would, instead of dropping (veth backpressure, 6.16+).
+# The wire bed's sender has no stack: nothing to model.
 bed() {
 	local rps=0 q=noqueue
 	[[ $1 == model ]] && rps=1 q="pfifo limit 1000" # CPU 0: the sender's
@@ -123,7 +139,7 @@ bed() {
 
 busy_us() { # all CPUs' busy time so far: uptime x CPUs minus idle residency
 	local idle up
-	idle=$(cat /sys/devices/system/cpu/cpu*/cpuidle/state*/time | awk '{s += $1} END {print s}')
+	idle=$(cat /sys/devices/system/cpu/cpu*/cpuidle/state*/time | awk '{s += $1} END {printf "%.0f", s}')
 	up=$(awk '{printf "%.0f", $1 * 1e6}' /proc/uptime)
 	echo $((up * $(nproc) - idle))
 }
@@ -135,60 +151,110 @@ ofo() { # receiver's out-of-order queueing and reordering seen, summed
 		END { print s + 0 }' /proc/net/netstat
 }
 
+# traffic_start FLOWS REGIME SCPU RCPU: start the receivers, then the
+# senders; traffic_wait waits for the senders and writes $TMP/traffic.json
+# ({bytes, bits, retransmits}) from whichever tool ran.
+traffic_start() {
+	local flows=$1 regime=$2 scpu=$3 rcpu=$4 i
+	local pin_s=() pin_r=()
+	[[ -n $scpu ]] && pin_s=(taskset -c $scpu) pin_r=(taskset -c $rcpu)
+	rm -f "$TMP"/send*.json
+	SPIDS=() CPIDS=()
+	if [[ -n $WIRE ]]; then
+		bg_ns $R "${pin_r[@]}" "$WIREGEN" sink --port 5001 --flows "$flows" \
+			--secs $((SECS + 20)) --json >"$TMP/sink.json" 2>&1
+		SPIDS+=($!)
+		sleep 0.3
+		local rate_args=() cpu_args=()
+		[[ $regime == paced ]] && rate_args=(--rate "$RATE")
+		[[ -n $scpu ]] && cpu_args=(--cpu "$scpu")
+		in_ns $S "$WIREGEN" send --dev $VS --dst 10.99.0.2 --port 5001 --flows "$flows" \
+			--secs "$SECS" "${rate_args[@]}" "${cpu_args[@]}" --json >"$TMP/send0.json" 2>"$TMP/send0.err" &
+		CPIDS+=($!)
+		return
+	fi
+	# iperf3 takes at most 128 streams per client: split larger counts
+	local nc=$(((flows + 127) / 128)) per rate_args=()
+	per=$((flows / nc))
+	[[ $regime == paced ]] && rate_args=(-b "$(awk -v r="$RATE" -v n="$flows" 'BEGIN { printf "%.0f", r * 1e9 / n }')")
+	for ((i = 0; i < nc; i++)); do
+		bg_ns $R "${pin_r[@]}" iperf3 -s -1 -p $((5301 + i)) >/dev/null 2>&1
+		SPIDS+=($!)
+	done
+	sleep 0.3
+	for ((i = 0; i < nc; i++)); do
+		in_ns $S "${pin_s[@]}" iperf3 -c 10.99.0.2 -p $((5301 + i)) -P "$per" \
+			-t "$SECS" "${rate_args[@]}" -J >"$TMP/send$i.json" 2>&1 &
+		CPIDS+=($!)
+	done
+}
+traffic_wait() {
+	wait "${CPIDS[@]}"
+	wait "${SPIDS[@]}" 2>/dev/null
+	python3 - "$TMP"/send*.json >"$TMP/traffic.json" <<'PY'
+import json, sys
+bits = nbytes = retr = 0
+for f in sys.argv[1:]:
+    try:
+        d = json.load(open(f))
+    except Exception:
+        continue
+    if "bytes_acked" in d:  # xgro-wire
+        nbytes += d["bytes_acked"]
+        bits += d["gbit_s"] * 1e9
+        retr += d["retransmits"]
+    elif "end" in d:  # iperf3
+        nbytes += d["end"]["sum_received"]["bytes"]
+        bits += d["end"]["sum_received"]["bits_per_second"]
+        retr += d["end"]["sum_sent"].get("retransmits", 0)
+print(json.dumps({"bytes": nbytes, "bits": bits, "retransmits": retr}))
+PY
+}
+
 # one_run PATH_NAME HOW REGIME FLOWS BED: prints a JSON line
 one_run() {
-	local name=$1 how=$2 regime=$3 flows=$4 bedname=$5 mode args
-	local scpu=0 rcpu=1 pinned=1
+	local name=$1 how=$2 regime=$3 flows=$4 bedname=$5 mode args pass_pid=
+	local scpu=0 rcpu=1
 	set -- $how
 	mode=$1
 	shift
 	args="$*"
 	[[ $regime == onecpu ]] && rcpu=0
-	[[ $bedname == bare ]] && pinned=
+	[[ $bedname == bare ]] && scpu= rcpu=
 	bed "$bedname"
 	in_ns $R ethtool -K $VR gro off >/dev/null
 	case $mode in
-	kernel) in_ns $R ethtool -K $VR gro "$1" >/dev/null ;;
-	cpumap) cpumap_on "$rcpu" || return 1 ;;
+	kernel)
+		in_ns $R ethtool -K $VR gro "$1" >/dev/null
+		# a veth takes XDP frames only with NAPI: GRO on or a program
+		if [[ ${2:-} == pass ]]; then
+			bg_ns $R "$WIREGEN" pass --dev $VR >/dev/null 2>&1
+			pass_pid=$!
+			sleep 0.2
+		fi
+		;;
+	cpumap) cpumap_on "${rcpu:-1}" || return 1 ;;
 	xgro)
-		[[ -n $pinned ]] && args+=" --cpus $rcpu"
+		[[ -n $rcpu ]] && args+=" --cpus $rcpu"
 		start_xgro $R $VR $args >/dev/null || return 1
 		;;
 	esac
-	local pin_s=() pin_r=()
-	[[ -n $pinned ]] && pin_s=(taskset -c $scpu) pin_r=(taskset -c $rcpu)
-	# iperf3 takes at most 128 streams per client: split larger counts
-	local nc=$(((flows + 127) / 128)) per i rate_args=()
-	per=$((flows / nc))
-	[[ $regime == paced ]] && rate_args=(-b "$(awk -v r="$RATE" -v n="$flows" 'BEGIN { printf "%.0f", r * 1e9 / n }')")
-	local spids=()
-	for ((i = 0; i < nc; i++)); do
-		bg_ns $R "${pin_r[@]}" iperf3 -s -1 -p $((5301 + i)) >/dev/null 2>&1
-		spids+=($!)
-	done
-	sleep 0.3
 	local b0 d0 o0 x0 b1 d1 o1 x1 t0 t1
 	b0=$(busy_us) d0=$(rx_dropped) o0=$(ofo) x0=$(tx_dropped)
 	t0=$(date +%s%N)
-	local cpids=()
-	for ((i = 0; i < nc; i++)); do
-		in_ns $S "${pin_s[@]}" iperf3 -c 10.99.0.2 -p $((5301 + i)) -P "$per" \
-			-t "$SECS" "${rate_args[@]}" -J >"$TMP/iperf$i.json" 2>&1 &
-		cpids+=($!)
-	done
+	traffic_start "$flows" "$regime" "$scpu" "$rcpu"
 	local perf_pid=
-	if [[ -n $PROFILE && $run == 0 && $regime == full && $flows == "$PROFILE" && $bedname == model ]]; then
+	if [[ -n $PROFILE && $run == 0 && $regime == full && $flows == "$PROFILE" && $bedname != bare ]]; then
 		sleep 0.5
 		perf record -a -g -q -o "$OUT/perf-${name//[^a-zA-Z0-9]/_}.data" -- sleep $((SECS - 1)) \
 			>/dev/null 2>&1 &
 		perf_pid=$!
 		PERF_RUNS+=("$name=$OUT/perf-${name//[^a-zA-Z0-9]/_}.data")
 	fi
-	wait "${cpids[@]}"
+	traffic_wait
 	[[ -n $perf_pid ]] && wait $perf_pid
 	t1=$(date +%s%N)
 	b1=$(busy_us) d1=$(rx_dropped) o1=$(ofo) x1=$(tx_dropped)
-	wait "${spids[@]}" 2>/dev/null
 	echo '{}' >"$TMP/st.json"
 	if [[ $mode == xgro ]]; then
 		in_ns $R "$XGRO" stats $VR --json >"$TMP/st.json"
@@ -196,20 +262,16 @@ one_run() {
 	elif [[ $mode == cpumap ]]; then
 		cpumap_off
 	fi
+	if [[ -n $pass_pid ]]; then
+		kill "$pass_pid" 2>/dev/null
+		wait "$pass_pid" 2>/dev/null
+	fi
 	python3 - "$name" "$regime" "$flows" "$bedname" "$((b1 - b0))" "$((d1 - d0))" \
-		"$((o1 - o0))" "$(((t1 - t0) / 1000))" "$((x1 - x0))" "$TMP/st.json" "$TMP"/iperf*.json <<'PY'
+		"$((o1 - o0))" "$(((t1 - t0) / 1000))" "$((x1 - x0))" "$TMP/st.json" "$TMP/traffic.json" <<'PY'
 import json, sys
-name, regime, flows, bed, busy, dropped, ofo, wall, txdrop, st = sys.argv[1:11]
-bits = nbytes = retr = 0
-for f in sys.argv[11:]:
-    try:
-        e = json.load(open(f))["end"]
-    except Exception:
-        continue
-    nbytes += e["sum_received"]["bytes"]
-    bits += e["sum_received"]["bits_per_second"]
-    retr += e["sum_sent"].get("retransmits", 0)
-gb = max(nbytes, 1) / 1e9
+name, regime, flows, bed, busy, dropped, ofo, wall, txdrop, st, tr = sys.argv[1:12]
+t = json.load(open(tr))
+gb = max(t["bytes"], 1) / 1e9
 s = json.load(open(st))
 eng = s.get("engine", {})
 segs = eng.get("segments_merged", 0) / max(eng.get("superpackets_out", 0), 1)
@@ -218,8 +280,8 @@ segs = eng.get("segments_merged", 0) / max(eng.get("superpackets_out", 0), 1)
 # receiver's rx_dropped too: the largest reading is the count
 sock = s.get("lost", 0)
 print(json.dumps({"path": name, "regime": regime, "flows": int(flows), "bed": bed,
-    "gbps": round(bits / 1e9, 2), "cpu_s_per_gb": round(int(busy) / 1e6 / gb, 3),
-    "retransmits": retr, "frames_lost": max(int(dropped), sock + int(txdrop)),
+    "gbps": round(t["bits"] / 1e9, 2), "cpu_s_per_gb": round(int(busy) / 1e6 / gb, 3),
+    "retransmits": t["retransmits"], "frames_lost": max(int(dropped), sock + int(txdrop)),
     "lost_socket": sock, "lost_if": int(dropped), "lost_sender": int(txdrop), "ofo": int(ofo),
     "segs_per_super": round(segs, 1) if segs else None, "wall_s": int(wall) / 1e6}))
 PY
@@ -259,6 +321,7 @@ if [[ -n $PROFILE ]] && ! command -v perf >/dev/null; then
 fi
 BEDS=(model)
 [[ -n $BARE ]] && BEDS+=(bare)
+[[ -n $WIRE ]] && BEDS=(wire)
 for ((run = 0; run < RUNS; run++)); do
 	for regime in ${REGIMES//,/ }; do
 		for flows in ${FLOWS//,/ }; do
@@ -271,6 +334,7 @@ for ((run = 0; run < RUNS; run++)); do
 		done
 	done
 done
+[[ -n $WIRE ]] && RR= # request/response runs over the sender stack: the model bed's
 if [[ -n $RR ]]; then
 	for p in "${PATHS[@]}"; do
 		latency "${p%%|*}" "${p#*|}" >>"$OUT/e2e.jsonl.tmp" || exit 1
