@@ -7,7 +7,8 @@
 #
 #   scripts/bench-e2e.sh [--flows LIST] [--regimes LIST] [--rate GBIT]
 #                        [--runs N] [--secs S] [--only REGEX] [--bare]
-#                        [--no-rr] [--profile FLOWS] [--wire] [--plot] [--demo]
+#                        [--no-rr] [--profile FLOWS] [--wire] [--xgro-args ARGS]
+#                        [--plot] [--demo]
 #
 # --flows    parallel TCP streams, e.g. 1,8,64,256 (default)
 # --regimes  full: as fast as it goes; paced: --rate Gbit/s in total (2);
@@ -21,6 +22,7 @@
 #            (scripts/perf-stages.py), naming what a zero-copy NIC removes
 # --wire     the wire bed: xgro-wire sends TCP as XDP frames (no sender
 #            stack, no clone copy; docs/wire.md) instead of iperf3
+# --xgro-args  more `xgro attach` options for every xgro path, e.g. '--ring 2048'
 # --demo     GRO off and xgro at 1 and 64 flows, full speed (make demo)
 #
 # The sender is modelled as another machine (the "model" bed): it runs on
@@ -34,7 +36,7 @@
 # with --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE=
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE= XGRO_ARGS=
 FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -49,6 +51,7 @@ while [[ $# -gt 0 ]]; do
 	--no-rr) RR=; shift ;;
 	--profile) PROFILE=$2; shift 2 ;;
 	--wire) WIRE=1; shift ;;
+	--xgro-args) XGRO_ARGS=$2; shift 2 ;;
 	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=4; FLOWS=1,64; REGIMES=full; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
@@ -218,7 +221,7 @@ one_run() {
 	set -- $how
 	mode=$1
 	shift
-	args="$*"
+	args="$* $XGRO_ARGS"
 	[[ $regime == onecpu ]] && rcpu=0
 	[[ $bedname == bare ]] && scpu= rcpu=
 	bed "$bedname"
@@ -297,7 +300,7 @@ latency() { # PATH_NAME HOW: p50/p99 of 2000 request/response rounds
 	case $mode in
 	kernel) in_ns $R ethtool -K $VR gro "$1" >/dev/null ;;
 	cpumap) cpumap_on 1 || return 1 ;;
-	xgro) start_xgro $R $VR "$@" --cpus 1 >/dev/null || return 1 ;;
+	xgro) start_xgro $R $VR "$@" $XGRO_ARGS --cpus 1 >/dev/null || return 1 ;;
 	esac
 	bg_ns $R taskset -c 1 timeout 60 "$XFER" rr-server 5400
 	local sp=$!

@@ -118,6 +118,22 @@ i=json.load(sys.stdin)["instances"][0]; print(i["lost"], i["reconciled"])') == "
 		fail "status --json: lost/reconciled" || return 1
 }
 
+# --ring sets both rings and the umem (twice a ring); a size that is not a
+# power of two is a usage error
+test_ring_size() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	in_ns r$TAG "$XGRO" attach vr$TAG --ring 1000 >"$TMP/bad.out" 2>&1
+	[[ $? -eq 2 ]] || fail "--ring 1000: want exit 2: $(cat "$TMP/bad.out")" || return 1
+	grep -q "power of two" "$TMP/bad.out" || fail "--ring 1000: $(cat "$TMP/bad.out")" || return 1
+	start_xgro r$TAG vr$TAG --ring 1024 || return 1
+	bulk 10.99.0.2 20000000 7 5440 || return 1
+	stats || return 1
+	[[ $(stat_of xsk.rx_size) == 1024 && $(stat_of xsk.fill_size) == 1024 &&
+		$(stat_of xsk.umem_frames) == 2048 ]] ||
+		fail "rings $(stat_of xsk.rx_size)/$(stat_of xsk.fill_size), umem $(stat_of xsk.umem_frames)"
+}
+
 test_forced_loss_is_counted() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1

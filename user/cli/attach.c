@@ -34,7 +34,7 @@ struct attach_opts {
 
 enum {
 	O_MODE = 256, O_PIN_DIR, O_QUEUES, O_CPUS, O_REINJECT, O_MAX_FLOWS,
-	O_ZC, O_COPY, O_BUSY_POLL, O_CFG,
+	O_ZC, O_COPY, O_BUSY_POLL, O_RING, O_CFG,
 };
 
 /* Options and their help, declared once. Keys of struct xgro_config
@@ -50,6 +50,7 @@ static const struct {
 	{ "cpus", 1, O_CPUS, "LIST", "one worker per CPU listed, e.g. 0-1 (all CPUs)" },
 	{ "reinject", 1, O_REINJECT, "tap[:NAME]|veth:NAME", "where merged packets enter the stack (tap)" },
 	{ "max-flows", 1, O_MAX_FLOWS, "N", "flows each queue may hold (4096)" },
+	{ "ring", 1, O_RING, "N", "RX and fill ring entries per queue, a power of two, 512..16384; umem 2N frames (4096)" },
 	{ "zero-copy", 0, O_ZC, NULL, "require AF_XDP zero-copy" },
 	{ "copy", 0, O_COPY, NULL, "use copy mode (default: zero-copy if the driver has it)" },
 	{ "busy-poll", 0, O_BUSY_POLL, NULL, "busy-poll the sockets" },
@@ -151,6 +152,13 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 			if (xgro_parse_u32(optarg, 1, 1u << 20, &o->dp.max_flows))
 				return usage_error("--max-flows: '%s': want 1..1048576",
 						   optarg);
+			break;
+		case O_RING:
+			if (xgro_parse_u32(optarg, XGRO_RING_MIN, XGRO_RING_MAX,
+					   &o->dp.ring) ||
+			    (o->dp.ring & (o->dp.ring - 1)))
+				return usage_error("--ring: '%s': want a power of two, "
+						   "512..16384", optarg);
 			break;
 		case O_ZC:
 			o->dp.xsk_mode = XGRO_XSK_ZEROCOPY;

@@ -24,6 +24,7 @@ void xgro_dp_defaults(struct xgro_dp_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->max_flows = 4096;
+	o->ring = XGRO_RING_DEFAULT;
 	o->xsk_mode = XGRO_XSK_AUTO;
 	o->sink = XGRO_SINK_TAP;
 }
@@ -216,6 +217,7 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		q->steer_fd = steer_fd;
 		q->ws = (struct xgro_worker_stats *)dp->ws_map + i;
 		q->heartbeat = (volatile uint64_t *)dp->hb_map + i;
+		q->ring = o->ring;
 		memset(q->ws, 0, sizeof(*q->ws));
 		err = xgro_queue_open(q, st->ifname, i, xsks_fd, o->xsk_mode,
 				      o->busy_poll, o->max_flows);

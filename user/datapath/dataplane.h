@@ -19,12 +19,24 @@ struct xgro_state;
 struct xgro_dataplane;
 
 enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
+
+/*
+ * Entries in each queue's RX and fill rings. The RX ring must absorb the
+ * longest time the worker spends away from it, and a sink write runs the
+ * whole receive stack for a super-packet in the worker's thread: 2048 lost
+ * frames at 8 and 64 flows, 4096 none (README, "Frames lost"). Each queue's
+ * umem is twice this many 4 KB frames (32 MiB at the default).
+ */
+#define XGRO_RING_DEFAULT 4096u
+#define XGRO_RING_MIN 512u
+#define XGRO_RING_MAX 16384u
 enum xgro_sink_kind { XGRO_SINK_TAP, XGRO_SINK_VETH };
 
 struct xgro_dp_opts {
 	uint32_t queues; /* 0: all */
 	uint64_t cpus; /* bitmask; 0: every online CPU */
 	uint32_t max_flows;
+	uint32_t ring; /* RX and fill ring entries, a power of two */
 	enum xgro_xsk_mode xsk_mode;
 	enum xgro_sink_kind sink;
 	char sink_name[IF_NAMESIZE]; /* empty: derived from the interface */

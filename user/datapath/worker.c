@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -100,7 +101,7 @@ static void engine_config(const struct xgro_queue *q, const struct xgro_config *
 	memcpy(e->dst_mac, q->sink->mac, 6);
 	e->no_udp_gso = !q->sink->udp_gso;
 	e->max_flows = max_flows;
-	e->max_frames = XGRO_HOLD_FRAMES;
+	e->max_frames = q->ring / 4;
 	e->max_size = c->max_size;
 	e->max_segs = c->max_segs;
 	e->flush_ns = c->flush_us * 1000u;
@@ -114,25 +115,30 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 		    uint32_t max_flows)
 {
 	struct xsk_umem_config uc = {
-		.fill_size = XGRO_FILL_SIZE,
-		.comp_size = XGRO_FILL_SIZE,
+		.fill_size = q->ring,
+		.comp_size = q->ring,
 		.frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE,
 		.frame_headroom = 0,
 	};
 	struct xsk_socket_config sc = {
-		.rx_size = XGRO_RX_SIZE,
+		.rx_size = q->ring,
 		.tx_size = 0,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 	};
 	struct xdp_options xo = { 0 };
 	socklen_t xl = sizeof(xo);
-	size_t size = (size_t)XGRO_NUM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE;
+	size_t size;
 	struct xgro_engine_config ec;
 	uint32_t idx;
 	int err;
 
 	q->id = id;
 	q->fd = -1;
+	q->nframes = 2 * q->ring;
+	size = (size_t)q->nframes * XSK_UMEM__DEFAULT_FRAME_SIZE;
+	q->free_frames = calloc(q->nframes, sizeof(*q->free_frames));
+	if (!q->free_frames)
+		return -ENOMEM;
 	q->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (q->area == MAP_FAILED) {
@@ -169,16 +175,15 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 	}
 	/* half the frames stocked in the fill ring, half in reserve */
 	q->nfree = 0;
-	for (unsigned i = 0; i < XGRO_NUM_FRAMES; i++)
+	for (unsigned i = 0; i < q->nframes; i++)
 		q->free_frames[q->nfree++] =
 			(uint64_t)i * XSK_UMEM__DEFAULT_FRAME_SIZE;
-	if (xsk_ring_prod__reserve(&q->fill, XGRO_FILL_SIZE, &idx) !=
-	    XGRO_FILL_SIZE)
+	if (xsk_ring_prod__reserve(&q->fill, q->ring, &idx) != q->ring)
 		return -ENOSPC;
-	for (unsigned i = 0; i < XGRO_FILL_SIZE; i++)
+	for (unsigned i = 0; i < q->ring; i++)
 		*xsk_ring_prod__fill_addr(&q->fill, idx + i) =
 			q->free_frames[--q->nfree];
-	xsk_ring_prod__submit(&q->fill, XGRO_FILL_SIZE);
+	xsk_ring_prod__submit(&q->fill, q->ring);
 	engine_config(q, q->dp->cfg, max_flows, &ec);
 	err = xgro_ctx_create(&ec, emit, q, &q->eng);
 	if (err)
@@ -196,9 +201,11 @@ void xgro_queue_close(struct xgro_queue *q)
 	if (q->umem)
 		xsk_umem__delete(q->umem);
 	if (q->area)
-		munmap(q->area, (size_t)XGRO_NUM_FRAMES *
+		munmap(q->area, (size_t)q->nframes *
 					XSK_UMEM__DEFAULT_FRAME_SIZE);
 	xgro_ctx_destroy(q->eng);
+	free(q->free_frames);
+	q->free_frames = NULL;
 	q->xsk = NULL;
 	q->umem = NULL;
 	q->area = NULL;
@@ -310,7 +317,7 @@ static void publish_xsk(struct xgro_queue *q, uint64_t now)
 	x->fill_size = q->fill.size;
 	x->rx_pending = rx_prod - *q->rx.consumer;
 	x->fill_stocked = *q->fill.producer - fill_cons;
-	x->umem_frames = XGRO_NUM_FRAMES;
+	x->umem_frames = q->nframes;
 	x->umem_free = q->nfree;
 	x->held_frames = xgro_held_frames(q->eng);
 	__atomic_store_n(&x->published_ns, now, __ATOMIC_RELEASE);

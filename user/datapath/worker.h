@@ -11,20 +11,7 @@
 #include "sink.h"
 #include "xgro_engine.h"
 
-/*
- * The RX ring must absorb the longest time the worker spends away from it:
- * a sink write runs the whole receive stack for a super-packet in this
- * thread. 2048 slots overflowed at 8 and 64 flows (scripts/bench-e2e.sh,
- * README "Frames lost"); 4096 lost none. The fill ring is stocked with
- * what the engine does not hold, so umem = RX + fill frames, and the hold
- * budget leaves the fill ring at least three quarters full.
- */
-#define XGRO_RX_SIZE 4096
-#define XGRO_FILL_SIZE 4096
-#define XGRO_NUM_FRAMES (XGRO_RX_SIZE + XGRO_FILL_SIZE)
 #define XGRO_BATCH 64
-/* frames the engine may hold; the rest keep the fill ring stocked */
-#define XGRO_HOLD_FRAMES 1024
 
 struct xgro_queue {
 	unsigned id; /* RX queue index */
@@ -39,7 +26,11 @@ struct xgro_queue {
 	bool zerocopy;
 	uint32_t max_flows;
 	struct xgro_ctx *eng;
-	uint64_t free_frames[XGRO_NUM_FRAMES];
+	/* RX and fill rings of `ring` entries each and a umem of twice that:
+	 * the fill ring is stocked with every frame the engine does not hold,
+	 * and the engine holds at most a quarter of a ring (XGRO_RING_*) */
+	uint32_t ring, nframes;
+	uint64_t *free_frames; /* the worker's reserve, nframes long */
 	unsigned nfree;
 	struct xgro_worker_stats *ws; /* our slot of the mmapped map */
 	volatile uint64_t *heartbeat;
