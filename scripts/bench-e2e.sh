@@ -8,7 +8,7 @@
 #   scripts/bench-e2e.sh [--flows LIST] [--regimes LIST] [--rate GBIT]
 #                        [--runs N] [--secs S] [--only REGEX] [--bare]
 #                        [--no-rr] [--profile FLOWS] [--wire] [--xgro-args ARGS]
-#                        [--plot] [--demo]
+#                        [--path 'NAME|xgro OPTIONS'] [--plot] [--demo]
 #
 # --flows    parallel TCP streams, e.g. 1,8,64,256 (default)
 # --regimes  full: as fast as it goes; paced: --rate Gbit/s in total (2);
@@ -23,6 +23,8 @@
 # --wire     the wire bed: xgro-wire sends TCP as XDP frames (no sender
 #            stack, no clone copy; docs/wire.md) instead of iperf3
 # --xgro-args  more `xgro attach` options for every xgro path, e.g. '--ring 2048'
+# --path     one more path, interleaved with the others (repeatable), e.g.
+#            --path 'xgro, ring 2048|xgro --ring 2048'
 # --demo     GRO off and xgro at 1 and 64 flows, full speed (make demo)
 #
 # The sender is modelled as another machine (the "model" bed): it runs on
@@ -36,7 +38,7 @@
 # with --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE= XGRO_ARGS=
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE= XGRO_ARGS= EXTRA=()
 FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -52,6 +54,7 @@ while [[ $# -gt 0 ]]; do
 	--profile) PROFILE=$2; shift 2 ;;
 	--wire) WIRE=1; shift ;;
 	--xgro-args) XGRO_ARGS=$2; shift 2 ;;
+	--path) EXTRA+=("$2"); shift 2 ;;
 	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=4; FLOWS=1,64; REGIMES=full; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
@@ -85,6 +88,7 @@ PATHS=(
 	"xgro defaults|xgro"
 )
 [[ -n $DEMO ]] && PATHS=("kernel, GRO off|kernel off" "xgro defaults|xgro")
+PATHS+=("${EXTRA[@]}")
 [[ -n $WIRE && -n $BARE ]] && { echo "bench-e2e: --bare is an iperf3 bed: not with --wire" >&2; exit 2; }
 [[ -n $WIRE && ! -x $WIREGEN ]] && { echo "bench-e2e: $WIREGEN missing (make build/tests/xgro-wire)" >&2; exit 1; }
 

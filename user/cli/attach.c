@@ -34,7 +34,7 @@ struct attach_opts {
 
 enum {
 	O_MODE = 256, O_PIN_DIR, O_QUEUES, O_CPUS, O_REINJECT, O_MAX_FLOWS,
-	O_ZC, O_COPY, O_BUSY_POLL, O_RING, O_CFG,
+	O_ZC, O_COPY, O_BUSY_POLL, O_RING, O_NICE, O_CFG,
 };
 
 /* Options and their help, declared once. Keys of struct xgro_config
@@ -54,6 +54,7 @@ static const struct {
 	{ "zero-copy", 0, O_ZC, NULL, "require AF_XDP zero-copy" },
 	{ "copy", 0, O_COPY, NULL, "use copy mode (default: zero-copy if the driver has it)" },
 	{ "busy-poll", 0, O_BUSY_POLL, NULL, "busy-poll the sockets" },
+	{ "nice", 1, O_NICE, "N", "nice value of the worker threads, -20..19 (-10)" },
 	{ "flush-us", 1, O_CFG, "N", NULL },
 	{ "max-size", 1, O_CFG, "BYTES", NULL },
 	{ "csum", 1, O_CFG, "verify|fold|trust", NULL },
@@ -160,6 +161,15 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 				return usage_error("--ring: '%s': want a power of two, "
 						   "512..16384", optarg);
 			break;
+		case O_NICE: {
+			bool neg = optarg[0] == '-';
+			uint32_t mag;
+
+			if (xgro_parse_u32(optarg + neg, 0, neg ? 20 : 19, &mag))
+				return usage_error("--nice: '%s': want -20..19", optarg);
+			o->dp.nice = neg ? -(int)mag : (int)mag;
+			break;
+		}
 		case O_ZC:
 			o->dp.xsk_mode = XGRO_XSK_ZEROCOPY;
 			break;

@@ -25,6 +25,7 @@ void xgro_dp_defaults(struct xgro_dp_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->max_flows = 4096;
 	o->ring = XGRO_RING_DEFAULT;
+	o->nice = XGRO_NICE_DEFAULT;
 	o->xsk_mode = XGRO_XSK_AUTO;
 	o->sink = XGRO_SINK_TAP;
 }
@@ -179,6 +180,7 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		return -ENOMEM;
 	dp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->busy_poll = o->busy_poll;
+	dp->nice = o->nice;
 	dp->cfg_map = map_mmap(obj, "config", &dp->cfg_len);
 	dp->hb_map = map_mmap(obj, "heartbeat", &dp->hb_len);
 	dp->ws_map = map_mmap(obj, "worker_stats", &dp->ws_len);

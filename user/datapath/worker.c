@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -341,6 +342,9 @@ void *xgro_worker_run(void *arg)
 	/* a held segment waits flush-us, not flush-us plus the default 50 us
 	 * of timer slack */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	/* this thread's nice value only (Linux: a tid is a process id here);
+	 * failure leaves the default, which costs frames, not correctness */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), dp->nice);
 	for (unsigned i = 0; i < w->nq; i++) {
 		last[i] = *dp->cfg;
 		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };

@@ -66,6 +66,7 @@ struct xgro_dataplane {
 	void *ws_map;
 	size_t cfg_len, hb_len, ws_len;
 	bool busy_poll;
+	int nice;
 	atomic_bool stop;
 	atomic_int err;
 	int wake_fd; /* eventfd: a worker failed */
