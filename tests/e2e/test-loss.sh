@@ -119,14 +119,19 @@ i=json.load(sys.stdin)["instances"][0]; print(i["lost"], i["reconciled"])') == "
 }
 
 # --ring sets both rings and the umem (twice a ring); a size that is not a
-# power of two is a usage error
-test_ring_size() {
+# power of two is a usage error. --nice sets the workers' nice value.
+test_ring_size_and_nice() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1
 	in_ns r$TAG "$XGRO" attach vr$TAG --ring 1000 >"$TMP/bad.out" 2>&1
 	[[ $? -eq 2 ]] || fail "--ring 1000: want exit 2: $(cat "$TMP/bad.out")" || return 1
 	grep -q "power of two" "$TMP/bad.out" || fail "--ring 1000: $(cat "$TMP/bad.out")" || return 1
-	start_xgro r$TAG vr$TAG --ring 1024 || return 1
+	start_xgro r$TAG vr$TAG --ring 1024 --nice -5 || return 1
+	# field 19 of /proc/PID/task/TID/stat is the nice value; comm may
+	# not hold a space here, so fields split plainly
+	local nices
+	nices=$(cat /proc/$XPID/task/*/stat | awk '{print $19}' | sort -u | tr '\n' ' ')
+	[[ $nices == *"-5 "* ]] || fail "no worker at nice -5: $nices" || return 1
 	bulk 10.99.0.2 20000000 7 5440 || return 1
 	stats || return 1
 	[[ $(stat_of xsk.rx_size) == 1024 && $(stat_of xsk.fill_size) == 1024 &&
