@@ -183,7 +183,9 @@ traffic_start() {
 	# iperf3 takes at most 128 streams per client: split larger counts
 	local nc=$(((flows + 127) / 128)) per rate_args=()
 	per=$((flows / nc))
-	[[ $regime == paced ]] && rate_args=(-b "$(awk -v r="$RATE" -v n="$flows" 'BEGIN { printf "%.0f", r * 1e9 / n }')")
+	# --fq-rate paces in the kernel (SO_MAX_PACING_RATE); iperf3's own -b
+	# pacing spins a CPU, which would swamp the CPU column
+	[[ $regime == paced ]] && rate_args=(--fq-rate "$(awk -v r="$RATE" -v n="$flows" 'BEGIN { printf "%.0f", r * 1e9 / n }')")
 	for ((i = 0; i < nc; i++)); do
 		bg_ns $R "${pin_r[@]}" iperf3 -s -1 -p $((5301 + i)) >/dev/null 2>&1
 		SPIDS+=($!)
