@@ -154,11 +154,13 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 32, "steer size");
 #define XGRO_READMIT_QUIET_MS 10
 /*
  * A worker stamps its beacon at least every 10 ms when idle (its poll
- * timeout): one silent for longer than this is stopped or starved, and no
+ * timeout): one silent for five times that is stopped or starved, and no
  * new flow is admitted to it (flows already steered stay, until the
- * heartbeat goes stale).
+ * heartbeat goes stale). Five, not two: on a loaded machine a woken
+ * thread may wait for a CPU for tens of milliseconds, and a refusal
+ * lasts a probation.
  */
-#define XGRO_ADMIT_LAG_MS 25
+#define XGRO_ADMIT_LAG_MS 50
 
 /*
  * Runtime configuration: element 0 of the `config` array map. The XDP

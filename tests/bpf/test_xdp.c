@@ -40,7 +40,7 @@ enum setup {
 	S_STAMPED = 1 << 8, /* with S_DRAINING: a frame redirected since */
 	S_DRAINED = 1 << 9, /* the worker has emitted up to that frame */
 	S_PRESSURE = 1 << 10, /* the worker says its RX ring is filling */
-	S_LAGGING = 1 << 11, /* the worker has not looped for 30 ms */
+	S_LAGGING = 1 << 11, /* the worker has not looped for 60 ms */
 	S_PROBATION = 1 << 12, /* released 20 s ago, probation 10 s */
 	S_QUIET = 1 << 13, /* the flow's last frame 50 ms ago */
 	S_CSUM = 1 << 14, /* released for checksums */
@@ -372,7 +372,7 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 	uint64_t t0 = now_ns(), stamp = (t0 - 5000000) & ~XGRO_DRAIN_SWITCHED;
 	struct xgro_beacon hb = {
 		.heartbeat_ns = (setup & S_STALE)   ? 0 :
-				(setup & S_LAGGING) ? t0 - 30000000 :
+				(setup & S_LAGGING) ? t0 - 60000000 :
 						      t0,
 		.drained_ns = (setup & S_DRAINED) ? stamp : stamp - 1000,
 		.pressure = !!(setup & S_PRESSURE),
