@@ -101,6 +101,9 @@ static void flow_verdict(struct xgro_queue *q, const struct xgro_out *o)
 	} else if (o->kind == XGRO_OUT_MERGED) {
 		t->bad = 0;
 	}
+	/* max-segs 1 is passthrough, asked for: nothing is meant to merge */
+	if (q->dp->cfg->max_segs < 2)
+		return;
 	t->outputs++;
 	t->segs += o->segs;
 	if (t->outputs < XGRO_RELEASE_WINDOW)
