@@ -251,10 +251,11 @@ static __always_inline void flow_account(const struct parsed *p, __u64 len,
 }
 
 static __always_inline bool behind(const struct xgro_beacon *b, __u64 now,
-				    __u64 limit_ns)
+				   __u64 limit_ns)
 {
 	/* a stamp taken on another CPU may be a little ahead of our now */
-	return !b || (now > b->heartbeat_ns && now - b->heartbeat_ns > limit_ns);
+	return !b ||
+	       (now > b->heartbeat_ns && now - b->heartbeat_ns > limit_ns);
 }
 
 /*
@@ -287,8 +288,8 @@ static __always_inline __u32 admit(const struct parsed *p,
 			fresh.reason = (__u16)why;
 			bpf_map_update_elem(&steer, &p->key, &fresh, BPF_ANY);
 		}
-		return why == XGRO_RELEASE_LAGGING ? XGRO_CNT_PASS_LAGGING :
-						     XGRO_CNT_PASS_PRESSURE;
+		return why == XGRO_RELEASE_LAGGING ? XGRO_CNT_PASS_LAGGING
+						   : XGRO_CNT_PASS_PRESSURE;
 	}
 	if (s) {
 		s->drain = 0;
@@ -326,8 +327,8 @@ static __always_inline __u32 drain_step(struct xgro_steer *s, __u32 queue,
 			return XGRO_CNT_PASS_RELEASED;
 		b = w ? bpf_map_lookup_elem(&heartbeat, &q) : NULL;
 		if (b && *(volatile __u64 *)&b->drained_ns >= w) {
-			if (__sync_val_compare_and_swap(&s->drain, w,
-							XGRO_DRAIN_SWITCHED) == w) {
+			if (__sync_val_compare_and_swap(
+				    &s->drain, w, XGRO_DRAIN_SWITCHED) == w) {
 				s->state = XGRO_STEER_RELEASED;
 				s->since_ns = now;
 				count(XGRO_CNT_DRAINED);
@@ -364,13 +365,14 @@ static __always_inline __u32 steer_state(const struct parsed *p,
 		__u32 state = s->state;
 		bool alive = age <= idle_ns;
 
-		/* kernel -> xgro only after a quiet spell (XGRO_READMIT_QUIET_MS),
-		 * whichever way it comes */
+		/* kernel -> xgro only after a quiet spell
+		 * (XGRO_READMIT_QUIET_MS), whichever way it comes */
 		if (state == XGRO_STEER_RELEASED && age <= quiet_ns)
 			alive = true;
 		if (alive) {
 			bool probation_over =
-				cfg->probation_ms && s->reason != XGRO_RELEASE_CSUM &&
+				cfg->probation_ms &&
+				s->reason != XGRO_RELEASE_CSUM &&
 				now - s->since_ns >
 					(__u64)cfg->probation_ms * 1000000;
 

@@ -116,21 +116,21 @@ enum xgro_steer_state {
 enum xgro_release_reason {
 	XGRO_RELEASE_NONE = 0,
 	XGRO_RELEASE_NO_MERGE = 1, /* under release_segs segments per output */
-	XGRO_RELEASE_CSUM = 2, /* checksums kept failing (sender offload) */
+	XGRO_RELEASE_CSUM = 2,	   /* checksums kept failing (sender offload) */
 	XGRO_RELEASE_PRESSURE = 3, /* admission refused: RX ring filling */
-	XGRO_RELEASE_LAGGING = 4, /* admission refused: worker not looping */
+	XGRO_RELEASE_LAGGING = 4,  /* admission refused: worker not looping */
 	XGRO_RELEASE_MAX,
 };
 
 #define XGRO_DRAIN_SWITCHED 1ull /* xgro_steer.drain once RELEASED */
 
 struct xgro_steer {
-	__u64 last_ns; /* last packet seen (to 1 ms), for idle release */
-	__u64 drain; /* DRAINING: newest stamp given (even), 0: none yet */
+	__u64 last_ns;	/* last packet seen (to 1 ms), for idle release */
+	__u64 drain;	/* DRAINING: newest stamp given (even), 0: none yet */
 	__u64 since_ns; /* entered DRAINING or RELEASED: probation */
-	__u32 state; /* enum xgro_steer_state */
-	__u16 reason; /* enum xgro_release_reason */
-	__u16 queue; /* queue of the newest stamped frame while DRAINING */
+	__u32 state;	/* enum xgro_steer_state */
+	__u16 reason;	/* enum xgro_release_reason */
+	__u16 queue;	/* queue of the newest stamped frame while DRAINING */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 32, "steer size");
 
@@ -179,8 +179,10 @@ struct xgro_config {
 	__u32 steer_vlan; /* steer tagged frames too */
 	__u32 hash_seed; /* seed of xgro_flow_hash() */
 	__u32 max_segs; /* segments per super-packet; 1: pass through */
-	__u32 release_segs; /* release flows under this many segs/output; 0: never */
-	__u32 probation_ms; /* re-admit released flows after this; 0: idle only */
+	__u32 release_segs; /* release flows under this many segs/output; 0:
+			       never */
+	__u32 probation_ms; /* re-admit released flows after this; 0: idle only
+			     */
 	__u32 pad;
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 56, "config size");
@@ -212,7 +214,7 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_meta) == 24, "meta size");
 struct xgro_beacon {
 	__u64 heartbeat_ns; /* start of the worker's last loop */
 	__u64 drained_ns; /* every frame stamped up to this has been emitted */
-	__u32 pressure; /* RX ring over 3/4 full at the last loop */
+	__u32 pressure;	  /* RX ring over 3/4 full at the last loop */
 	__u32 pad;
 	__u64 pad2[5];
 };
@@ -224,10 +226,10 @@ enum xgro_counter {
 	XGRO_CNT_RX,
 	XGRO_CNT_STEERED,
 	/* events, not frames: none of these is a pass */
-	XGRO_CNT_ADMITTED, /* flows put on the steered path */
+	XGRO_CNT_ADMITTED,   /* flows put on the steered path */
 	XGRO_CNT_READMITTED, /* of those, released flows after probation */
 	XGRO_CNT_STEERED_DRAINING, /* frames steered while their flow drained */
-	XGRO_CNT_DRAINED, /* flows switched from DRAINING to RELEASED */
+	XGRO_CNT_DRAINED,    /* flows switched from DRAINING to RELEASED */
 	XGRO_CNT_PASS_FIRST, /* the reasons, from here to the end */
 	XGRO_CNT_PASS_NOT_IP = XGRO_CNT_PASS_FIRST,
 	XGRO_CNT_PASS_PROTO,
@@ -242,7 +244,7 @@ enum xgro_counter {
 	XGRO_CNT_PASS_TOO_LARGE,
 	XGRO_CNT_PASS_RELEASED, /* a released flow's frames */
 	XGRO_CNT_PASS_PRESSURE, /* admission refused: the RX ring is filling */
-	XGRO_CNT_PASS_LAGGING, /* admission refused: the worker lags */
+	XGRO_CNT_PASS_LAGGING,	/* admission refused: the worker lags */
 	XGRO_CNT_MAX,
 };
 
@@ -323,9 +325,9 @@ struct xgro_worker_stats {
 	__u64 no_meta; /* frames without valid XDP metadata */
 	__u64 loops;
 	__u64 released_no_merge; /* of flows_released: too few segs/output */
-	__u64 released_csum; /* of flows_released: checksums kept failing */
-	__u64 release_errors; /* releases the steer map refused */
-	__u64 draining_frames; /* frames of DRAINING flows: never held */
+	__u64 released_csum;	 /* of flows_released: checksums kept failing */
+	__u64 release_errors;	 /* releases the steer map refused */
+	__u64 draining_frames;	 /* frames of DRAINING flows: never held */
 	struct xgro_xsk_stats xsk; /* last: the fields above keep their offsets */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_worker_stats) ==

@@ -36,7 +36,8 @@ static const struct key keys[] = {
 	{ "max-segs", K_U32, 1, 64, F(max_segs),
 	  "segments per super-packet, 1..64 (1: no merging, same path)" },
 	{ "release-segs", K_U32, 0, 64, F(release_segs),
-	  "release flows under this many segments per output, 0..64 (0: never)" },
+	  "release flows under this many segments per output, 0..64 (0: "
+	  "never)" },
 	{ "probation-ms", K_U32, 0, 3600000, F(probation_ms),
 	  "milliseconds before a released flow may be steered again, "
 	  "0..3600000 (0: only once idle)" },
@@ -44,11 +45,16 @@ static const struct key keys[] = {
 	{ "proto", K_PROTO, 0, 0, F(protos), "tcp, udp or tcp,udp" },
 };
 
-const char *const xgro_config_keys[] = { "flush-us",	 "max-size",
-					 "min-payload",	 "idle-release-ms",
-					 "heartbeat-ms", "max-segs",
-					 "release-segs", "probation-ms",
-					 "csum",	 "proto",
+const char *const xgro_config_keys[] = { "flush-us",
+					 "max-size",
+					 "min-payload",
+					 "idle-release-ms",
+					 "heartbeat-ms",
+					 "max-segs",
+					 "release-segs",
+					 "probation-ms",
+					 "csum",
+					 "proto",
 					 NULL };
 
 static const char *const csum_names[] = { "verify", "fold", "trust" };

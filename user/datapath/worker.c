@@ -49,9 +49,11 @@ static uint64_t now_ns(void)
  * Rare: one syscall per release.
  */
 static void release(struct xgro_queue *q, struct xgro_flow_track *t,
-		    const struct xgro_flow_key *k, unsigned reason, uint64_t now)
+		    const struct xgro_flow_key *k, unsigned reason,
+		    uint64_t now)
 {
-	struct xgro_steer st = { .last_ns = now, .since_ns = now,
+	struct xgro_steer st = { .last_ns = now,
+				 .since_ns = now,
 				 .state = XGRO_STEER_DRAINING,
 				 .reason = (uint16_t)reason };
 
@@ -77,7 +79,8 @@ static void flow_verdict(struct xgro_queue *q, const struct xgro_out *o)
 {
 	uint32_t h = xgro_flow_hash(o->key, 0), segs = q->dp->cfg->release_segs;
 	struct xgro_flow_track *t = &q->track[h & (XGRO_TRACK_SLOTS - 1)];
-	bool bad = o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD;
+	bool bad =
+		o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD;
 
 	if (t->hash != h) {
 		memset(t, 0, sizeof(*t));
@@ -128,7 +131,8 @@ static void emit(void *user, const struct xgro_out *o)
 	q->ws->sink_writes++;
 	/* the write copied the frames: they are free again */
 	for (uint32_t i = 0; i < o->nhandles; i++) {
-		draining |= q->draining[o->handles[i] / XSK_UMEM__DEFAULT_FRAME_SIZE];
+		draining |= q->draining[o->handles[i] /
+					XSK_UMEM__DEFAULT_FRAME_SIZE];
 		q->free_frames[q->nfree++] = o->handles[i];
 	}
 	q->ws->frames_in_flight -= o->nhandles;
@@ -289,7 +293,8 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 		const struct xgro_meta *m = (const void *)(data - sizeof(*m));
 		struct xgro_pkt *p = &pkts[i];
 
-		uint8_t *drain = &q->draining[base / XSK_UMEM__DEFAULT_FRAME_SIZE];
+		uint8_t *drain =
+			&q->draining[base / XSK_UMEM__DEFAULT_FRAME_SIZE];
 
 		p->data = data;
 		p->len = d->len;
@@ -332,8 +337,7 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 	/* holding nothing: every frame taken so far has been written, and the
 	 * tap write delivers it to the stack before it returns, so a flow
 	 * draining here may go to the stack once its newest stamp is covered */
-	if (!xgro_held_frames(q->eng) &&
-	    q->beacon->drained_ns != q->max_stamp)
+	if (!xgro_held_frames(q->eng) && q->beacon->drained_ns != q->max_stamp)
 		__atomic_store_n(&q->beacon->drained_ns, q->max_stamp,
 				 __ATOMIC_RELEASE);
 	refill(q);

@@ -56,13 +56,14 @@ struct xgro_queue {
 	struct xgro_flow_track {
 		uint32_t hash;
 		uint16_t outputs; /* in this window */
-		uint16_t bad; /* checksum failures in a row */
-		uint32_t segs; /* in this window */
+		uint16_t bad;	  /* checksum failures in a row */
+		uint32_t segs;	  /* in this window */
 		uint32_t pad;
 		uint64_t released_ns; /* asked to drain at; 0: not */
 	} track[XGRO_TRACK_SLOTS];
 	uint64_t max_stamp; /* newest XDP stamp taken from the RX ring */
-	/* frames of DRAINING flows, by umem frame: their outputs decide nothing */
+	/* frames of DRAINING flows, by umem frame: their outputs decide nothing
+	 */
 	uint8_t draining[XGRO_NUM_FRAMES];
 	uint8_t scratch[70000]; /* for software segmentation */
 };
