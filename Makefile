@@ -73,7 +73,7 @@ $(BUILD)/fuzz/fuzz_engine: tests/fuzz/fuzz_engine.c $(ENGINE_SRC) $(TESTLIB_SRC)
 		-DXGRO_PARSE_CROSSCHECK $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
 
 # The XDP program and its skeleton.
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude $(WARN)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude $(WARN)
 $(BUILD)/xgro.bpf.o: bpf/xgro.bpf.c include/xgro.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"

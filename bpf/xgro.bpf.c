@@ -43,13 +43,14 @@ struct {
 	__type(value, __u32);
 } xsks SEC(".maps");
 
-/* Last loop of each queue's worker, bpf_ktime_get_ns() clock. */
+/* Each queue's worker beacon (last loop, drained stamp, pressure), in the
+ * bpf_ktime_get_ns() clock. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE); /* stamped without a syscall */
 	__uint(max_entries, MAX_QUEUES);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct xgro_beacon);
 } heartbeat SEC(".maps");
 
 struct {
@@ -249,39 +250,162 @@ static __always_inline void flow_account(const struct parsed *p, __u64 len,
 	st->tcp_flags |= p->tcp_flags;
 }
 
-/* Decides whether the flow is on the steered path now. */
-static __always_inline bool want_steer(const struct parsed *p,
-				       const struct xgro_config *cfg, __u64 now)
+static __always_inline bool behind(const struct xgro_beacon *b, __u64 now,
+				   __u64 limit_ns)
 {
-	struct xgro_steer *s, fresh = { .last_ns = now };
+	/* a stamp taken on another CPU may be a little ahead of our now */
+	return !b ||
+	       (now > b->heartbeat_ns && now - b->heartbeat_ns > limit_ns);
+}
+
+/*
+ * A flow asks to be steered: its first data frame, or a released flow's
+ * after probation (s its entry). Refused while the queue cannot take more
+ * (the flow then stays on the stack until probation or idle: it is never
+ * split mid-stream), else put on the steered path.
+ */
+static __always_inline __u32 admit(const struct parsed *p,
+				   const struct xgro_config *cfg,
+				   const struct xgro_beacon *b,
+				   struct xgro_steer *s, __u64 now)
+{
+	struct xgro_steer fresh = { .last_ns = now, .since_ns = now };
+	__u64 lag = (__u64)XGRO_ADMIT_LAG_MS * 1000000;
+	__u32 why = 0;
+
+	if (lag > (__u64)cfg->heartbeat_ms * 1000000)
+		lag = (__u64)cfg->heartbeat_ms * 1000000;
+	if (behind(b, now, lag))
+		why = XGRO_RELEASE_LAGGING;
+	else if (b->pressure)
+		why = XGRO_RELEASE_PRESSURE;
+	if (why) {
+		if (s) { /* probation starts again */
+			s->since_ns = now;
+			s->reason = (__u16)why;
+		} else {
+			fresh.state = XGRO_STEER_RELEASED;
+			fresh.reason = (__u16)why;
+			bpf_map_update_elem(&steer, &p->key, &fresh, BPF_ANY);
+		}
+		return why == XGRO_RELEASE_LAGGING ? XGRO_CNT_PASS_LAGGING
+						   : XGRO_CNT_PASS_PRESSURE;
+	}
+	if (s) {
+		s->drain = 0;
+		s->reason = XGRO_RELEASE_NONE;
+		s->since_ns = now;
+		s->last_ns = now;
+		s->state = XGRO_STEER_ON;
+		count(XGRO_CNT_READMITTED);
+	} else {
+		bpf_map_update_elem(&steer, &p->key, &fresh, BPF_ANY);
+	}
+	count(XGRO_CNT_ADMITTED);
+	return 0;
+}
+
+/*
+ * A frame of a DRAINING flow: redirected, with its stamp kept in the
+ * entry, until the worker of the queue that got the newest stamp says it
+ * has emitted everything stamped up to that; then this frame is the first
+ * one passed. One compare-and-swap decides between the two, so a frame on
+ * another CPU cannot be redirected after one of ours was passed.
+ */
+static __always_inline __u32 drain_step(struct xgro_steer *s, __u32 queue,
+					__u64 now, __u32 *mflags)
+{
+	__u64 stamp = now & ~XGRO_DRAIN_SWITCHED;
+
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		__u64 w = *(volatile __u64 *)&s->drain, want = stamp;
+		__u32 q = s->queue;
+		struct xgro_beacon *b;
+
+		if (w & XGRO_DRAIN_SWITCHED)
+			return XGRO_CNT_PASS_RELEASED;
+		b = w ? bpf_map_lookup_elem(&heartbeat, &q) : NULL;
+		if (b && *(volatile __u64 *)&b->drained_ns >= w) {
+			if (__sync_val_compare_and_swap(
+				    &s->drain, w, XGRO_DRAIN_SWITCHED) == w) {
+				s->state = XGRO_STEER_RELEASED;
+				s->since_ns = now;
+				count(XGRO_CNT_DRAINED);
+				return XGRO_CNT_PASS_RELEASED;
+			}
+			continue;
+		}
+		/* never move the stamp back (clocks of two CPUs) */
+		if (want < w)
+			want = w;
+		if (__sync_val_compare_and_swap(&s->drain, w, want) == w) {
+			s->queue = (__u16)queue;
+			break;
+		}
+	}
+	/* four lost races: another CPU keeps stamping, so not drained yet */
+	*mflags |= XGRO_META_DRAINING;
+	return 0;
+}
+
+/* 0 when the flow is on the steered path now, else the pass reason. */
+static __always_inline __u32 steer_state(const struct parsed *p,
+					 const struct xgro_config *cfg,
+					 const struct xgro_beacon *b,
+					 __u32 queue, __u64 now, __u32 *mflags)
+{
+	__u64 idle_ns = (__u64)cfg->idle_release_ms * 1000000;
+	__u64 quiet_ns = (XGRO_READMIT_QUIET_MS + 1) * 1000000ull;
+	struct xgro_steer *s;
 
 	s = bpf_map_lookup_elem(&steer, &p->key);
 	if (s) {
-		bool idle = now - s->last_ns >
-			    (__u64)cfg->idle_release_ms * 1000000;
+		__u64 age = now > s->last_ns ? now - s->last_ns : 0;
+		__u32 state = s->state;
+		bool alive = age <= idle_ns;
 
-		if (!idle) {
+		/* kernel -> xgro only after a quiet spell
+		 * (XGRO_READMIT_QUIET_MS), whichever way it comes */
+		if (state == XGRO_STEER_RELEASED && age <= quiet_ns)
+			alive = true;
+		if (alive) {
+			bool probation_over =
+				cfg->probation_ms &&
+				s->reason != XGRO_RELEASE_CSUM &&
+				now - s->since_ns >
+					(__u64)cfg->probation_ms * 1000000;
+
+			if (state == XGRO_STEER_RELEASED && probation_over &&
+			    age > quiet_ns && p->pay_len &&
+			    p->pay_len >= cfg->min_payload)
+				return admit(p, cfg, b, s, now);
 			/* a shared line: write it once a millisecond, not per
 			 * frame; idle release is measured in seconds */
-			if (now - s->last_ns > 1000000)
+			if (age > 1000000)
 				s->last_ns = now;
-			return !s->released;
+			if (state == XGRO_STEER_ON)
+				return 0;
+			if (state == XGRO_STEER_DRAINING)
+				return drain_step(s, queue, now, mflags);
+			return XGRO_CNT_PASS_RELEASED;
 		}
 		/* idle long enough that nothing of it can still be held */
 		bpf_map_delete_elem(&steer, &p->key);
 	}
 	if (!p->pay_len || p->pay_len < cfg->min_payload)
-		return false;
-	bpf_map_update_elem(&steer, &p->key, &fresh, BPF_ANY);
-	return true;
+		return XGRO_CNT_PASS_NOT_STEERED;
+	return admit(p, cfg, b, NULL, now);
 }
 
 /* 0 when the frame may go to its queue's socket, else why it may not. */
 static __always_inline __u32 steer_verdict(const struct parsed *p,
 					   const struct xgro_config *cfg,
-					   __u32 queue, __u64 len, __u64 now)
+					   __u32 queue, __u64 len, __u64 now,
+					   __u32 *mflags)
 {
-	__u64 *hb;
+	struct xgro_beacon *b;
+	__u32 reason;
 
 	if ((p->key.proto == IPPROTO_TCP && !(cfg->protos & XGRO_PROTO_TCP)) ||
 	    (p->key.proto == IPPROTO_UDP && !(cfg->protos & XGRO_PROTO_UDP)))
@@ -290,20 +414,21 @@ static __always_inline __u32 steer_verdict(const struct parsed *p,
 		return XGRO_CNT_PASS_VLAN;
 	if (link_local(&p->key))
 		return XGRO_CNT_PASS_LINK_LOCAL;
-	if (!want_steer(p, cfg, now))
-		return XGRO_CNT_PASS_NOT_STEERED;
+	b = bpf_map_lookup_elem(&heartbeat, &queue);
+	reason = steer_state(p, cfg, b, queue, now, mflags);
+	if (reason)
+		return reason;
 	/* fail open: a frame the umem cannot hold, or a stalled worker */
 	if (len > cfg->frame_size)
 		return XGRO_CNT_PASS_TOO_LARGE;
-	hb = bpf_map_lookup_elem(&heartbeat, &queue);
-	/* a stamp taken on another CPU may be a little ahead of our now */
-	if (!hb || (now > *hb && now - *hb > (__u64)cfg->heartbeat_ms * 1000000))
+	if (behind(b, now, (__u64)cfg->heartbeat_ms * 1000000))
 		return XGRO_CNT_PASS_STALE_WORKER;
 	return 0;
 }
 
 static __always_inline void write_meta(struct xdp_md *ctx,
-				       const struct parsed *p, __u32 hash)
+				       const struct parsed *p, __u32 hash,
+				       __u32 flags, __u64 now)
 {
 	struct xgro_meta *meta;
 	void *data;
@@ -319,7 +444,8 @@ static __always_inline void write_meta(struct xdp_md *ctx,
 	meta->l4_off = (__u16)p->l4_off;
 	meta->payload_off = (__u16)p->pay_off;
 	meta->hash = hash;
-	meta->pad = 0;
+	meta->flags = flags;
+	meta->stamp = now;
 }
 
 SEC("xdp")
@@ -327,7 +453,7 @@ int xgro_xdp(struct xdp_md *ctx)
 {
 	struct parsed p = {};
 	struct xgro_config *cfg;
-	__u32 zero = 0, reason, queue = ctx->rx_queue_index;
+	__u32 zero = 0, reason, queue = ctx->rx_queue_index, mflags = 0;
 	__u64 now, len;
 
 	count(XGRO_CNT_RX);
@@ -339,9 +465,10 @@ int xgro_xdp(struct xdp_md *ctx)
 		return pass(reason); /* no flow to account it to */
 	len = ctx->data_end - ctx->data;
 	now = bpf_ktime_get_ns();
-	reason = steer_verdict(&p, cfg, queue, len, now);
+	reason = steer_verdict(&p, cfg, queue, len, now, &mflags);
 	if (!reason) {
-		write_meta(ctx, &p, xgro_flow_hash(&p.key, cfg->hash_seed));
+		write_meta(ctx, &p, xgro_flow_hash(&p.key, cfg->hash_seed),
+			   mflags, now);
 		if (bpf_redirect_map(&xsks, queue, XDP_PASS) != XDP_REDIRECT)
 			reason = XGRO_CNT_PASS_NO_SOCKET;
 	}
@@ -349,6 +476,8 @@ int xgro_xdp(struct xdp_md *ctx)
 	if (reason)
 		return pass(reason);
 	count(XGRO_CNT_STEERED);
+	if (mflags & XGRO_META_DRAINING)
+		count(XGRO_CNT_STEERED_DRAINING);
 	return XDP_REDIRECT;
 }
 

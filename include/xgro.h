@@ -86,13 +86,81 @@ struct xgro_flow_stats {
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_flow_stats) == 64, "flow stats size");
 
-/* Steering state in the shared `steer` LRU hash, keyed by the flow key. */
-struct xgro_steer {
-	__u64 last_ns; /* last packet seen, for idle release */
-	__u32 released; /* set by a worker: keep this flow on the stack */
-	__u32 pad;
+/*
+ * Steering state in the shared `steer` LRU hash, keyed by the flow key
+ * (README, "Steering only what pays"). A flow is on one path at a time:
+ *
+ *   (none) --data--> ON --worker: no merge, bad checksums--> DRAINING
+ *   DRAINING --XDP: its worker has emitted every frame of it--> RELEASED
+ *   (none) --data, queue under pressure or its worker lagging--> RELEASED
+ *   RELEASED --probation over and the flow quiet, or idle--> ON / (none)
+ *
+ * While DRAINING the XDP program keeps redirecting the flow and keeps in
+ * `drain` the newest bpf_ktime_get_ns() stamp it gave one of its frames
+ * (the same stamp goes in the frame's struct xgro_meta). The worker
+ * publishes per queue, in struct xgro_beacon, the newest stamp of the
+ * frames it has taken from the RX ring at a point where it held none of
+ * them any more: every frame of that queue stamped up to drained_ns has
+ * reached the stack. The frame that finds drained_ns >= drain switches the
+ * flow to RELEASED and is the first one passed. `drain` also carries the
+ * switch (1: released) so that stamping and switching are one
+ * compare-and-swap on one word.
+ */
+enum xgro_steer_state {
+	XGRO_STEER_ON = 0,
+	XGRO_STEER_RELEASED = 1,
+	XGRO_STEER_DRAINING = 2,
 };
-XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 16, "steer size");
+
+/* Why a flow left the steered path (xgro_steer.reason). */
+enum xgro_release_reason {
+	XGRO_RELEASE_NONE = 0,
+	XGRO_RELEASE_NO_MERGE = 1, /* under release_segs segments per output */
+	XGRO_RELEASE_CSUM = 2,	   /* checksums kept failing (sender offload) */
+	XGRO_RELEASE_PRESSURE = 3, /* admission refused: RX ring filling */
+	XGRO_RELEASE_LAGGING = 4,  /* admission refused: worker not looping */
+	XGRO_RELEASE_MAX,
+};
+
+#define XGRO_DRAIN_SWITCHED 1ull /* xgro_steer.drain once RELEASED */
+
+struct xgro_steer {
+	__u64 last_ns;	/* last packet seen (to 1 ms), for idle release */
+	__u64 drain;	/* DRAINING: newest stamp given (even), 0: none yet */
+	__u64 since_ns; /* entered DRAINING or RELEASED: probation */
+	__u32 state;	/* enum xgro_steer_state */
+	__u16 reason;	/* enum xgro_release_reason */
+	__u16 queue;	/* queue of the newest stamped frame while DRAINING */
+};
+XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 32, "steer size");
+
+/*
+ * Worker side of the release decision: a flow is judged on windows of
+ * this many consecutive outputs of it; under release_segs segments per
+ * output on average (default 2: each frame went out alone, or in pairs at
+ * best), it is released. 16 outputs are 16 request/response rounds (a
+ * millisecond or two) and, at 40 segments per output, 600 KB of a bulk
+ * flow: short enough to release a request/response flow quickly, long
+ * enough that one short write (a PSH) cannot release a bulk flow.
+ */
+#define XGRO_RELEASE_WINDOW 16
+/*
+ * kernel -> xgro: a released flow is re-admitted only after this long
+ * without a frame (plus the millisecond to which last_ns is kept). The
+ * frames it passed are then out of their NAPI poll and its GRO lists
+ * (flushed at the end of the poll, or within a jiffy), long before the
+ * first redirected frame can reach the stack through a worker.
+ */
+#define XGRO_READMIT_QUIET_MS 10
+/*
+ * A worker stamps its beacon at least every 10 ms when idle (its poll
+ * timeout): one silent for five times that is stopped or starved, and no
+ * new flow is admitted to it (flows already steered stay, until the
+ * heartbeat goes stale). Five, not two: on a loaded machine a woken
+ * thread may wait for a CPU for tens of milliseconds, and a refusal
+ * lasts a probation.
+ */
+#define XGRO_ADMIT_LAG_MS 50
 
 /*
  * Runtime configuration: element 0 of the `config` array map. The XDP
@@ -111,9 +179,13 @@ struct xgro_config {
 	__u32 steer_vlan; /* steer tagged frames too */
 	__u32 hash_seed; /* seed of xgro_flow_hash() */
 	__u32 max_segs; /* segments per super-packet; 1: pass through */
+	__u32 release_segs; /* release flows under this many segs/output; 0:
+			       never */
+	__u32 probation_ms; /* re-admit released flows after this; 0: idle only
+			     */
 	__u32 pad;
 };
-XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 48, "config size");
+XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 56, "config size");
 
 /*
  * Per-packet metadata written in front of the frame with
@@ -121,21 +193,43 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 48, "config size");
  * the magic. Offsets are from the start of the Ethernet header.
  */
 #define XGRO_META_MAGIC 0x7847u /* "xG" */
+#define XGRO_META_DRAINING (1u << 0) /* the flow is DRAINING: hold nothing */
 struct xgro_meta {
 	__u16 magic;
 	__u16 l3_off;
 	__u16 l4_off;
 	__u16 payload_off;
 	__u32 hash;
-	__u32 pad;
+	__u32 flags; /* XGRO_META_* */
+	__u64 stamp; /* bpf_ktime_get_ns() when redirected */
 };
-XGRO_STATIC_ASSERT(sizeof(struct xgro_meta) == 16, "meta size");
+XGRO_STATIC_ASSERT(sizeof(struct xgro_meta) == 24, "meta size");
+
+/*
+ * Per-queue beacon of its worker: element `queue` of the mmapped
+ * `heartbeat` array, written by the worker every loop, read by the XDP
+ * program for every steered frame. One cache line each, so two workers
+ * never write the same line.
+ */
+struct xgro_beacon {
+	__u64 heartbeat_ns; /* start of the worker's last loop */
+	__u64 drained_ns; /* every frame stamped up to this has been emitted */
+	__u32 pressure;	  /* RX ring over 3/4 full at the last loop */
+	__u32 pad;
+	__u64 pad2[5];
+};
+XGRO_STATIC_ASSERT(sizeof(struct xgro_beacon) == 64, "beacon size");
 
 /* Indexes into the per-CPU `counters` array of the XDP program. Frames
  * passed to the stack are counted by reason; `xgro stats` adds them up. */
 enum xgro_counter {
 	XGRO_CNT_RX,
 	XGRO_CNT_STEERED,
+	/* events, not frames: none of these is a pass */
+	XGRO_CNT_ADMITTED,   /* flows put on the steered path */
+	XGRO_CNT_READMITTED, /* of those, released flows after probation */
+	XGRO_CNT_STEERED_DRAINING, /* frames steered while their flow drained */
+	XGRO_CNT_DRAINED,    /* flows switched from DRAINING to RELEASED */
 	XGRO_CNT_PASS_FIRST, /* the reasons, from here to the end */
 	XGRO_CNT_PASS_NOT_IP = XGRO_CNT_PASS_FIRST,
 	XGRO_CNT_PASS_PROTO,
@@ -148,6 +242,9 @@ enum xgro_counter {
 	XGRO_CNT_PASS_NO_SOCKET,
 	XGRO_CNT_PASS_STALE_WORKER,
 	XGRO_CNT_PASS_TOO_LARGE,
+	XGRO_CNT_PASS_RELEASED, /* a released flow's frames */
+	XGRO_CNT_PASS_PRESSURE, /* admission refused: the RX ring is filling */
+	XGRO_CNT_PASS_LAGGING,	/* admission refused: the worker lags */
 	XGRO_CNT_MAX,
 };
 
@@ -224,13 +321,17 @@ struct xgro_worker_stats {
 	__u64 sink_writes; /* writes to the tap or veth */
 	__u64 sink_errors; /* writes refused; their frames are dropped */
 	__u64 segmented; /* outputs cut in software (GSO write refused) */
-	__u64 flows_released; /* flows handed back to the stack (checksums) */
+	__u64 flows_released; /* flows handed back to the stack, any reason */
 	__u64 no_meta; /* frames without valid XDP metadata */
 	__u64 loops;
+	__u64 released_no_merge; /* of flows_released: too few segs/output */
+	__u64 released_csum;	 /* of flows_released: checksums kept failing */
+	__u64 release_errors;	 /* releases the steer map refused */
+	__u64 draining_frames;	 /* frames of DRAINING flows: never held */
 	struct xgro_xsk_stats xsk; /* last: the fields above keep their offsets */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_worker_stats) ==
-			   sizeof(struct xgro_engine_stats) + 8 * 8 +
+			   sizeof(struct xgro_engine_stats) + 12 * 8 +
 				   sizeof(struct xgro_xsk_stats),
 		   "worker stats size");
 

@@ -36,6 +36,15 @@ enum setup {
 	S_MIN_PAYLOAD = 1 << 4, /* min_payload 1000 */
 	S_RELEASED = 1 << 5, /* a worker released this flow */
 	S_STEERED = 1 << 6, /* the flow is already steered */
+	S_DRAINING = 1 << 7, /* a worker asked for release; no frame since */
+	S_STAMPED = 1 << 8, /* with S_DRAINING: a frame redirected since */
+	S_DRAINED = 1 << 9, /* the worker has emitted up to that frame */
+	S_PRESSURE = 1 << 10, /* the worker says its RX ring is filling */
+	S_LAGGING = 1 << 11, /* the worker has not looped for 60 ms */
+	S_PROBATION = 1 << 12, /* released 20 s ago, probation 10 s */
+	S_QUIET = 1 << 13, /* the flow's last frame 50 ms ago */
+	S_CSUM = 1 << 14, /* released for checksums */
+	S_SHORT_IDLE = 1 << 15, /* idle_release_ms 1, last frame 5 ms ago */
 };
 
 struct row {
@@ -45,6 +54,8 @@ struct row {
 	int lie; /* L_*: a field of the built frame made to lie */
 	unsigned counter; /* XGRO_CNT_* that must count this frame */
 	bool flow; /* a flow-map entry must exist afterwards */
+	unsigned event; /* an event counter that must be 1 (0: none) */
+	unsigned after; /* 1 + the steer state afterwards (0: unchecked) */
 };
 
 static uint64_t now_ns(void)
@@ -176,45 +187,93 @@ static void apply_lie(uint8_t *fr, size_t len)
 
 
 static const struct row rows[] = {
-	{ "tcp4_steered", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "tcp6_steered", tcp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "udp4_steered", udp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "udp6_steered", udp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "udp_not_enabled", udp4, S_NO_UDP, L_NONE, XGRO_CNT_PASS_PROTO, true },
-	{ "zero_payload_not_steered", pure_ack, 0, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true },
-	{ "zero_payload_of_steered_flow", pure_ack, S_STEERED, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "below_min_payload", small, S_MIN_PAYLOAD, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true },
-	{ "released_flow", tcp4, S_RELEASED, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true },
-	{ "ipv4_options", ipopts, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "fragment_first", frag_first, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false },
-	{ "fragment_later", frag_later, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false },
-	{ "ipv6_ext_header", v6ext, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT, false },
-	{ "vlan_default_passed", vlan, 0, L_NONE, XGRO_CNT_PASS_VLAN, true },
-	{ "vlan_steered_when_enabled", vlan, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "qinq_steered_when_enabled", qinq, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true },
-	{ "link_local_v4", ll4, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true },
-	{ "link_local_v6", ll6, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true },
-	{ "stale_worker", tcp4, S_STALE, L_NONE, XGRO_CNT_PASS_STALE_WORKER, true },
-	{ "too_large_for_umem", tcp4, S_SMALL_FRAME, L_NONE, XGRO_CNT_PASS_TOO_LARGE, true },
-	{ "truncated_ethernet", cut_eth, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "truncated_vlan", cut_vlan, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "truncated_ipv4", cut_ip4, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "truncated_ipv6", cut_ip6, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "truncated_tcp", cut_tcp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "truncated_udp", cut_udp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "truncated_payload", cut_payload, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false },
-	{ "bogus_ihl", lie_base, 0, L_IHL4, XGRO_CNT_PASS_MALFORMED, false },
-	{ "ip_length_beyond_frame", lie_base, 0, L_TOTLEN_BIG, XGRO_CNT_PASS_MALFORMED, false },
-	{ "ip_length_below_header", lie_base, 0, L_TOTLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false },
-	{ "ip_version", lie_base, 0, L_IPVER, XGRO_CNT_PASS_MALFORMED, false },
-	{ "ipv6_version", lie_v6, 0, L_V6VER, XGRO_CNT_PASS_MALFORMED, false },
-	{ "tcp_doff_below_5", lie_base, 0, L_DOFF4, XGRO_CNT_PASS_MALFORMED, false },
-	{ "tcp_doff_beyond_ip", lie_base, 0, L_DOFF15, XGRO_CNT_PASS_MALFORMED, false },
-	{ "udp_length_beyond_ip", lie_udp, 0, L_UDPLEN_BIG, XGRO_CNT_PASS_MALFORMED, false },
-	{ "udp_length_below_8", lie_udp, 0, L_UDPLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false },
-	{ "not_ip", lie_base, 0, L_ARP, XGRO_CNT_PASS_NOT_IP, false },
-	{ "icmp_not_enabled", lie_base, 0, L_ICMP, XGRO_CNT_PASS_PROTO, false },
-	{ "three_tags", lie_qinq, 0, L_THREE_TAGS, XGRO_CNT_PASS_VLAN, false },
+	{ "tcp4_steered", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "tcp6_steered", tcp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "udp4_steered", udp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "udp6_steered", udp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "udp_not_enabled", udp4, S_NO_UDP, L_NONE, XGRO_CNT_PASS_PROTO, true, 0, 0 },
+	{ "zero_payload_not_steered", pure_ack, 0, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
+	{ "zero_payload_of_steered_flow", pure_ack, S_STEERED, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "below_min_payload", small, S_MIN_PAYLOAD, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
+	{ "released_flow", tcp4, S_RELEASED, L_NONE, XGRO_CNT_PASS_RELEASED, true,
+	  0, 1 + XGRO_STEER_RELEASED },
+	/* xgro -> kernel: the drain (include/xgro.h, struct xgro_steer) */
+	{ "draining_first_frame_stamped", tcp4, S_DRAINING, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
+	{ "draining_not_yet_drained", tcp4, S_DRAINING | S_STAMPED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
+	{ "draining_ack_still_steered", pure_ack, S_DRAINING | S_STAMPED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
+	{ "drained_switches_to_released", tcp4, S_DRAINING | S_STAMPED | S_DRAINED,
+	  L_NONE, XGRO_CNT_PASS_RELEASED, true, XGRO_CNT_DRAINED,
+	  1 + XGRO_STEER_RELEASED },
+	{ "drained_watermark_of_nothing", tcp4, S_DRAINING | S_DRAINED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
+	/* fail open under load: new flows refused, steered ones stay */
+	{ "pressure_refuses_new_flow", tcp4, S_PRESSURE, L_NONE,
+	  XGRO_CNT_PASS_PRESSURE, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "pressure_keeps_steered_flow", tcp4, S_PRESSURE | S_STEERED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_ON },
+	{ "lagging_refuses_new_flow", tcp4, S_LAGGING, L_NONE,
+	  XGRO_CNT_PASS_LAGGING, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "lagging_keeps_steered_flow", tcp4, S_LAGGING | S_STEERED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_ON },
+	{ "pressure_ack_creates_nothing", pure_ack, S_PRESSURE, L_NONE,
+	  XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
+	/* kernel -> xgro: only after probation and a quiet spell */
+	{ "probation_over_quiet_readmitted", tcp4, S_RELEASED | S_PROBATION | S_QUIET,
+	  L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, XGRO_CNT_READMITTED,
+	  1 + XGRO_STEER_ON },
+	{ "probation_over_not_quiet_passed", tcp4, S_RELEASED | S_PROBATION, L_NONE,
+	  XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "probation_not_over_passed", tcp4, S_RELEASED | S_QUIET, L_NONE,
+	  XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "probation_ack_not_readmitted", pure_ack, S_RELEASED | S_PROBATION | S_QUIET,
+	  L_NONE, XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "checksum_release_no_probation", tcp4,
+	  S_RELEASED | S_CSUM | S_PROBATION | S_QUIET, L_NONE,
+	  XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "probation_readmit_under_pressure", tcp4,
+	  S_RELEASED | S_PROBATION | S_QUIET | S_PRESSURE, L_NONE,
+	  XGRO_CNT_PASS_PRESSURE, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "released_idle_but_not_quiet_kept", tcp4, S_RELEASED | S_SHORT_IDLE,
+	  L_NONE, XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "steered_short_idle_readmitted", tcp4, S_STEERED | S_SHORT_IDLE, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "new_flow_admitted", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv4_options", ipopts, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "fragment_first", frag_first, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
+	{ "fragment_later", frag_later, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
+	{ "ipv6_ext_header", v6ext, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
+	{ "vlan_default_passed", vlan, 0, L_NONE, XGRO_CNT_PASS_VLAN, true, 0, 0 },
+	{ "vlan_steered_when_enabled", vlan, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "qinq_steered_when_enabled", qinq, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "link_local_v4", ll4, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true, 0, 0 },
+	{ "link_local_v6", ll6, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true, 0, 0 },
+	{ "stale_worker", tcp4, S_STALE | S_STEERED, L_NONE, XGRO_CNT_PASS_STALE_WORKER, true, 0, 0 },
+	{ "stale_worker_refuses_new_flow", tcp4, S_STALE, L_NONE, XGRO_CNT_PASS_LAGGING, true,
+	  0, 1 + XGRO_STEER_RELEASED },
+	{ "too_large_for_umem", tcp4, S_SMALL_FRAME, L_NONE, XGRO_CNT_PASS_TOO_LARGE, true, 0, 0 },
+	{ "truncated_ethernet", cut_eth, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_vlan", cut_vlan, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_ipv4", cut_ip4, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_ipv6", cut_ip6, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_tcp", cut_tcp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_udp", cut_udp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_payload", cut_payload, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "bogus_ihl", lie_base, 0, L_IHL4, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "ip_length_beyond_frame", lie_base, 0, L_TOTLEN_BIG, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "ip_length_below_header", lie_base, 0, L_TOTLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "ip_version", lie_base, 0, L_IPVER, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "ipv6_version", lie_v6, 0, L_V6VER, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "tcp_doff_below_5", lie_base, 0, L_DOFF4, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "tcp_doff_beyond_ip", lie_base, 0, L_DOFF15, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "udp_length_beyond_ip", lie_udp, 0, L_UDPLEN_BIG, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "udp_length_below_8", lie_udp, 0, L_UDPLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "not_ip", lie_base, 0, L_ARP, XGRO_CNT_PASS_NOT_IP, false, 0, 0 },
+	{ "icmp_not_enabled", lie_base, 0, L_ICMP, XGRO_CNT_PASS_PROTO, false, 0, 0 },
+	{ "three_tags", lie_qinq, 0, L_THREE_TAGS, XGRO_CNT_PASS_VLAN, false, 0, 0 },
 };
 
 
@@ -292,7 +351,8 @@ static void key_of(const struct pg_flow *f, struct xgro_flow_key *k)
 }
 
 static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
-		     unsigned setup, int lie_kind, unsigned cnt_idx, bool want_flow)
+		     unsigned setup, int lie_kind, unsigned cnt_idx, bool want_flow,
+		     unsigned event, unsigned after)
 {
 	struct xgro_config cfg = {
 		.protos = XGRO_PROTO_TCP | XGRO_PROTO_UDP,
@@ -309,7 +369,14 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 	size_t plen = 0, len;
 	int cut = 0;
 	uint32_t zero = 0;
-	uint64_t hb = (setup & S_STALE) ? 0 : now_ns();
+	uint64_t t0 = now_ns(), stamp = (t0 - 5000000) & ~XGRO_DRAIN_SWITCHED;
+	struct xgro_beacon hb = {
+		.heartbeat_ns = (setup & S_STALE)   ? 0 :
+				(setup & S_LAGGING) ? t0 - 60000000 :
+						      t0,
+		.drained_ns = (setup & S_DRAINED) ? stamp : stamp - 1000,
+		.pressure = !!(setup & S_PRESSURE),
+	};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
 
 	pg_init(&f, 4, 6, 1);
@@ -328,13 +395,30 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 		cfg.frame_size = 200;
 	if (setup & S_MIN_PAYLOAD)
 		cfg.min_payload = 1000;
+	if (setup & S_PROBATION)
+		cfg.probation_ms = 10000;
+	if (setup & S_SHORT_IDLE)
+		cfg.idle_release_ms = 1;
 	reset_maps();
 	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY));
 	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat), &zero, &hb, BPF_ANY));
-	if (setup & (S_RELEASED | S_STEERED)) {
+	if (setup & (S_RELEASED | S_STEERED | S_DRAINING)) {
 		struct xgro_flow_key k;
-		struct xgro_steer s = { .last_ns = now_ns(),
-					.released = !!(setup & S_RELEASED) };
+		struct xgro_steer s = {
+			.last_ns = (setup & S_QUIET)	  ? t0 - 50000000 :
+				   (setup & S_SHORT_IDLE) ? t0 - 5000000 :
+							    t0,
+			.since_ns = (setup & S_PROBATION) ? t0 - 20000000000ull : t0,
+			.state = (setup & S_RELEASED)	? XGRO_STEER_RELEASED :
+				 (setup & S_DRAINING) ? XGRO_STEER_DRAINING :
+							XGRO_STEER_ON,
+			.reason = (setup & S_CSUM)	? XGRO_RELEASE_CSUM :
+				  (setup & S_STEERED) ? XGRO_RELEASE_NONE :
+							XGRO_RELEASE_NO_MERGE,
+			.drain = (setup & S_STAMPED) ? stamp :
+				 (setup & S_RELEASED) ? XGRO_DRAIN_SWITCHED :
+							0,
+		};
 
 		key_of(&f, &k);
 		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s, BPF_ANY));
@@ -347,6 +431,23 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 	       (unsigned long long)counter(cnt_idx));
 	CHECK(passed_total() == 1 && counter(XGRO_CNT_STEERED) == 0);
 	CHECKF(count_flows() == (want_flow ? 1u : 0u), "%zu flows", count_flows());
+	if (event)
+		CHECKF(counter(event) == 1, "event %u is %llu", event,
+		       (unsigned long long)counter(event));
+	if (after) {
+		struct xgro_flow_key k;
+		struct xgro_steer s;
+
+		key_of(&f, &k);
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
+		CHECKF(s.state == after - 1, "steer state %u", s.state);
+		/* a redirected frame of a draining flow moves its stamp on */
+		if (s.state == XGRO_STEER_DRAINING)
+			CHECKF(s.drain >= t0 && !(s.drain & XGRO_DRAIN_SWITCHED),
+			       "drain stamp %llu", (unsigned long long)s.drain);
+		if (s.state == XGRO_STEER_RELEASED && (setup & S_DRAINED))
+			CHECK(s.drain == XGRO_DRAIN_SWITCHED);
+	}
 	if (want_flow) {
 		struct xgro_flow_key k;
 		struct xgro_flow_stats *st = calloc((size_t)ncpu, sizeof(*st));
@@ -368,7 +469,7 @@ static const struct row *cur_row;
 static void row_test(void)
 {
 	run_case(cur_row->build, cur_row->setup, cur_row->lie, cur_row->counter,
-		 cur_row->flow);
+		 cur_row->flow, cur_row->event, cur_row->after);
 }
 
 /* The steering decision sticks: a flow stays on one path. */
@@ -381,13 +482,13 @@ static void steer_sticks_and_releases(void)
 	size_t len;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
 
-	run_case(tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true);
+	run_case(tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0);
 	if (check_failed)
 		return;
 	pg_init(&f, 4, 6, 1);
 	key_of(&f, &k);
 	CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
-	CHECK(!s.released && s.last_ns);
+	CHECK(s.state == XGRO_STEER_ON && s.last_ns);
 	/* idle longer than idle_release_ms: the next pure ACK is not steered */
 	s.last_ns -= 2000000000ull;
 	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s, BPF_ANY));

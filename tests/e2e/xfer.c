@@ -2,7 +2,8 @@
 /*
  * xgro-xfer: traffic for the end-to-end tests, with nothing to install.
  *   gen BYTES SEED                 the stream `send` sends, to stdout
- *   send ADDR PORT BYTES SEED      one TCP connection, then close
+ *   send ADDR PORT BYTES SEED [BPS] one TCP connection, then close; BPS
+ *                                  paces it (SO_MAX_PACING_RATE, bytes/s)
  *   recv PORT                      accept one connection, data to stdout
  *   rr-server PORT                 echo each SIZE-byte request
  *   rr ADDR PORT ROUNDS SIZE       request/response rounds; prints p50/p99
@@ -208,9 +209,17 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (!strcmp(cmd, "send") && argc == 6) {
+	if (!strcmp(cmd, "send") && (argc == 6 || argc == 7)) {
 		int fd = connect_to(argv[2], argv[3]);
 		uint64_t n = strtoull(argv[4], NULL, 10);
+
+		if (argc == 7) {
+			unsigned long rate = strtoul(argv[6], NULL, 10);
+
+			if (setsockopt(fd, SOL_SOCKET, SO_MAX_PACING_RATE, &rate,
+				       sizeof(rate)))
+				return die("SO_MAX_PACING_RATE");
+		}
 
 		rng = strtoull(argv[5], NULL, 10) * 2654435761u + 1;
 		for (uint64_t done = 0; done < n;) {

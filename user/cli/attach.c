@@ -63,6 +63,8 @@ static const struct {
 	{ "idle-release-ms", 1, O_CFG, "N", NULL },
 	{ "heartbeat-ms", 1, O_CFG, "N", NULL },
 	{ "max-segs", 1, O_CFG, "N", NULL },
+	{ "release-segs", 1, O_CFG, "N", NULL },
+	{ "probation-ms", 1, O_CFG, "N", NULL },
 	{ "verbose", 0, 'v', NULL, "more messages (libbpf's too)" },
 	{ "help", 0, 'h', NULL, "this text" },
 };

@@ -35,14 +35,26 @@ static const struct key keys[] = {
 	  "milliseconds before a silent worker is bypassed, 1..60000" },
 	{ "max-segs", K_U32, 1, 64, F(max_segs),
 	  "segments per super-packet, 1..64 (1: no merging, same path)" },
+	{ "release-segs", K_U32, 0, 64, F(release_segs),
+	  "release flows under this many segments per output, 0..64 (0: "
+	  "never)" },
+	{ "probation-ms", K_U32, 0, 3600000, F(probation_ms),
+	  "milliseconds before a released flow may be steered again, "
+	  "0..3600000 (0: only once idle)" },
 	{ "csum", K_CSUM, 0, 0, F(csum_mode), "verify, fold or trust" },
 	{ "proto", K_PROTO, 0, 0, F(protos), "tcp, udp or tcp,udp" },
 };
 
-const char *const xgro_config_keys[] = { "flush-us",	 "max-size",
-					 "min-payload",	 "idle-release-ms",
-					 "heartbeat-ms", "max-segs",
-					 "csum",	 "proto",
+const char *const xgro_config_keys[] = { "flush-us",
+					 "max-size",
+					 "min-payload",
+					 "idle-release-ms",
+					 "heartbeat-ms",
+					 "max-segs",
+					 "release-segs",
+					 "probation-ms",
+					 "csum",
+					 "proto",
 					 NULL };
 
 static const char *const csum_names[] = { "verify", "fold", "trust" };
@@ -58,6 +70,8 @@ void xgro_config_defaults(struct xgro_config *c)
 	c->csum_mode = XGRO_CSUM_VERIFY;
 	c->heartbeat_ms = 100;
 	c->max_segs = 64;
+	c->release_segs = 2;
+	c->probation_ms = 10000;
 	c->frame_size = XGRO_UMEM_FRAME - XGRO_XDP_HEADROOM;
 }
 

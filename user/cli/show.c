@@ -79,6 +79,111 @@ static int parse_show(int argc, char **argv, const char *cmd, bool need_if,
 
 /* ---- status ---- */
 
+/* Flows in the steer map now, by state, and the released ones by reason:
+ * a walk of the map (syscalls per entry), for the readers only. */
+struct steer_census {
+	bool have;
+	uint64_t state[3]; /* enum xgro_steer_state */
+	uint64_t reason[XGRO_RELEASE_MAX]; /* of the released ones */
+};
+
+static const char *const state_names[3] = { "steered", "released", "draining" };
+static const char *const reason_names[XGRO_RELEASE_MAX] = {
+	"none", "no_merge", "checksum", "pressure", "lagging",
+};
+
+static void steer_census(const char *pin_dir, struct steer_census *c)
+{
+	char path[PATH_MAX + 16];
+	struct xgro_flow_key k, next;
+	struct xgro_steer v;
+	bool first = true;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/steer", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &next, &v) || v.state > 2)
+			continue;
+		c->state[v.state]++;
+		if (v.state == XGRO_STEER_RELEASED && v.reason < XGRO_RELEASE_MAX)
+			c->reason[v.reason]++;
+	}
+	close(fd);
+	c->have = true;
+}
+
+/* The steering decisions: admissions, refusals, releases by reason. */
+static void steering_json(struct json *j, const struct xgro_loss *l,
+			  const struct steer_census *c)
+{
+	const uint64_t *cnt = l->cnt;
+
+	json_obj_open(j, "steering");
+	json_u64(j, "admitted", cnt[XGRO_CNT_ADMITTED]);
+	json_u64(j, "readmitted", cnt[XGRO_CNT_READMITTED]);
+	json_u64(j, "admissions_refused",
+		 cnt[XGRO_CNT_PASS_PRESSURE] + cnt[XGRO_CNT_PASS_LAGGING]);
+	json_u64(j, "refused_pressure", cnt[XGRO_CNT_PASS_PRESSURE]);
+	json_u64(j, "refused_lagging", cnt[XGRO_CNT_PASS_LAGGING]);
+	json_u64(j, "released", l->sum.flows_released);
+	json_u64(j, "released_no_merge", l->sum.released_no_merge);
+	json_u64(j, "released_csum", l->sum.released_csum);
+	json_u64(j, "release_errors", l->sum.release_errors);
+	json_u64(j, "drained", cnt[XGRO_CNT_DRAINED]);
+	json_u64(j, "steered_draining", cnt[XGRO_CNT_STEERED_DRAINING]);
+	json_u64(j, "passed_released", cnt[XGRO_CNT_PASS_RELEASED]);
+	if (c->have) {
+		json_obj_open(j, "flows_now");
+		for (int i = 0; i < 3; i++)
+			json_u64(j, state_names[i], c->state[i]);
+		json_obj_open(j, "released_by_reason");
+		for (int i = 1; i < XGRO_RELEASE_MAX; i++)
+			json_u64(j, reason_names[i], c->reason[i]);
+		json_obj_close(j);
+		json_obj_close(j);
+	}
+	json_obj_close(j);
+}
+
+static void steering_text(const char *indent, const struct xgro_loss *l,
+			  const struct steer_census *c)
+{
+	const uint64_t *cnt = l->cnt;
+
+	printf("%sadmitted %llu (re-admitted %llu), refused %llu (ring filling "
+	       "%llu, worker lagging %llu)\n",
+	       indent, (unsigned long long)cnt[XGRO_CNT_ADMITTED],
+	       (unsigned long long)cnt[XGRO_CNT_READMITTED],
+	       (unsigned long long)(cnt[XGRO_CNT_PASS_PRESSURE] +
+				    cnt[XGRO_CNT_PASS_LAGGING]),
+	       (unsigned long long)cnt[XGRO_CNT_PASS_PRESSURE],
+	       (unsigned long long)cnt[XGRO_CNT_PASS_LAGGING]);
+	printf("%sreleased %llu (no-merge %llu, checksum %llu; refused by the "
+	       "map %llu), drained %llu\n",
+	       indent, (unsigned long long)l->sum.flows_released,
+	       (unsigned long long)l->sum.released_no_merge,
+	       (unsigned long long)l->sum.released_csum,
+	       (unsigned long long)l->sum.release_errors,
+	       (unsigned long long)cnt[XGRO_CNT_DRAINED]);
+	if (c->have)
+		printf("%sflows now: steered %llu, draining %llu, released %llu "
+		       "(no-merge %llu, checksum %llu, pressure %llu, lagging %llu)\n",
+		       indent, (unsigned long long)c->state[XGRO_STEER_ON],
+		       (unsigned long long)c->state[XGRO_STEER_DRAINING],
+		       (unsigned long long)c->state[XGRO_STEER_RELEASED],
+		       (unsigned long long)c->reason[XGRO_RELEASE_NO_MERGE],
+		       (unsigned long long)c->reason[XGRO_RELEASE_CSUM],
+		       (unsigned long long)c->reason[XGRO_RELEASE_PRESSURE],
+		       (unsigned long long)c->reason[XGRO_RELEASE_LAGGING]);
+}
+
+
 static void config_print(const struct xgro_config *c, struct json *j)
 {
 	char buf[64];
@@ -147,12 +252,16 @@ static int status_one(const struct xgro_state *s, void *u)
 	struct status_ctx *c = u;
 	bool alive = xgro_pid_alive(s->pid);
 	struct xgro_config cfg;
+	struct steer_census census;
 	bool have_cfg, have_loss;
 
 	if (c->ifname && strcmp(c->ifname, s->ifname))
 		return 0;
 	have_cfg = alive && !read_config(s->pin_dir, &cfg);
 	have_loss = alive && !status_loss(s, &c->loss);
+	memset(&census, 0, sizeof(census));
+	if (have_loss)
+		steer_census(s->pin_dir, &census);
 	c->shown++;
 	if (c->json) {
 		json_obj_open(&c->j, NULL);
@@ -172,6 +281,7 @@ static int status_one(const struct xgro_state *s, void *u)
 			json_u64(&c->j, "lost", c->loss.lost);
 			json_bool(&c->j, "reconciled", c->loss.reconciled);
 			json_i64(&c->j, "difference", c->loss.difference);
+			steering_json(&c->j, &c->loss, &census);
 		}
 		if (have_cfg) {
 			json_obj_open(&c->j, "config");
@@ -204,6 +314,10 @@ static int status_one(const struct xgro_state *s, void *u)
 		       (long long)c->loss.difference,
 		       (unsigned long long)c->loss.allowance,
 		       c->loss.fresh ? "" : "; a worker is not sampling its socket");
+	if (have_loss) {
+		printf("  steering\n");
+		steering_text("    ", &c->loss, &census);
+	}
 	if (have_cfg) {
 		printf("  config\n");
 		config_print(&cfg, NULL);
@@ -246,6 +360,10 @@ int cmd_status(int argc, char **argv)
 static const char *const cnt_names[XGRO_CNT_MAX] = {
 	[XGRO_CNT_RX] = "rx",
 	[XGRO_CNT_STEERED] = "steered",
+	[XGRO_CNT_ADMITTED] = "admitted",
+	[XGRO_CNT_READMITTED] = "readmitted",
+	[XGRO_CNT_STEERED_DRAINING] = "steered_draining",
+	[XGRO_CNT_DRAINED] = "drained",
 	[XGRO_CNT_PASS_NOT_IP] = "pass_not_ip",
 	[XGRO_CNT_PASS_PROTO] = "pass_proto",
 	[XGRO_CNT_PASS_FRAGMENT] = "pass_fragment",
@@ -257,6 +375,9 @@ static const char *const cnt_names[XGRO_CNT_MAX] = {
 	[XGRO_CNT_PASS_NO_SOCKET] = "pass_no_socket",
 	[XGRO_CNT_PASS_STALE_WORKER] = "pass_stale_worker",
 	[XGRO_CNT_PASS_TOO_LARGE] = "pass_too_large",
+	[XGRO_CNT_PASS_RELEASED] = "pass_released",
+	[XGRO_CNT_PASS_PRESSURE] = "pass_pressure",
+	[XGRO_CNT_PASS_LAGGING] = "pass_lagging",
 };
 
 static const char *const eng_names[] = {
@@ -269,7 +390,8 @@ static const char *const eng_names[] = {
 	"csum_bad",	     "ip_csum_bad",	  "malformed",
 	"rx_frames",	     "frames_in_flight",  "sink_writes",
 	"sink_errors",	     "segmented",	  "flows_released",
-	"no_meta",	     "loops",
+	"no_meta",	     "loops",		  "released_no_merge",
+	"released_csum",     "release_errors",	  "draining_frames",
 };
 /* the engine section: every worker figure before the socket's */
 #define NENG (offsetof(struct xgro_worker_stats, xsk) / 8)
@@ -328,7 +450,8 @@ static void xsk_json(struct json *j, const struct xgro_worker_stats *w)
 	json_u64(j, "sample_age_ms", age_ms(w->xsk.sampled_ns));
 }
 
-static void print_stats(const struct show_opts *o, const struct xgro_loss *l)
+static void print_stats(const struct show_opts *o, const struct xgro_loss *l,
+			const struct steer_census *census)
 {
 	const uint64_t *cnt = l->cnt;
 	const struct xgro_worker_stats *w = &l->sum;
@@ -354,6 +477,7 @@ static void print_stats(const struct show_opts *o, const struct xgro_loss *l)
 		for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 			json_u64(&j, cnt_names[i], cnt[i]);
 		json_obj_close(&j);
+		steering_json(&j, l, census);
 		json_obj_open(&j, "engine");
 		for (size_t i = 0; i < NENG; i++)
 			json_u64(&j, eng_names[i], e[i]);
@@ -400,7 +524,9 @@ static void print_stats(const struct show_opts *o, const struct xgro_loss *l)
 	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 		if (cnt[i])
 			printf(" %s %llu", cnt_names[i], (unsigned long long)cnt[i]);
-	printf("\n%s engine: segments/superpacket %.2f\n", o->ifname, segs);
+	printf("\n%s steering:\n", o->ifname);
+	steering_text("  ", l, census);
+	printf("%s engine: segments/superpacket %.2f\n", o->ifname, segs);
 	for (size_t i = 0; i < NENG; i++)
 		if (e[i] || i < 4)
 			printf("  %-20s %llu\n", eng_names[i],
@@ -453,6 +579,7 @@ int cmd_stats(int argc, char **argv)
 	struct xgro_maps m;
 	struct xgro_state st;
 	struct xgro_loss *l;
+	struct steer_census census;
 	int err;
 
 	if (parse_show(argc, argv, "stats", true, true, false, &o))
@@ -474,7 +601,8 @@ int cmd_stats(int argc, char **argv)
 			xgro_maps_close(&m);
 			return EXIT_RUNTIME;
 		}
-		print_stats(&o, l);
+		steer_census(st.pin_dir, &census);
+		print_stats(&o, l, &census);
 		if (!o.watch || !xgro_pid_alive(st.pid))
 			break;
 		sleep(o.watch);

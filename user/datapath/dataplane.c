@@ -218,7 +218,8 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		q->sink_q = i;
 		q->steer_fd = steer_fd;
 		q->ws = (struct xgro_worker_stats *)dp->ws_map + i;
-		q->heartbeat = (volatile uint64_t *)dp->hb_map + i;
+		q->beacon = (struct xgro_beacon *)dp->hb_map + i;
+		memset(q->beacon, 0, sizeof(*q->beacon));
 		q->ring = o->ring;
 		memset(q->ws, 0, sizeof(*q->ws));
 		err = xgro_queue_open(q, st->ifname, i, xsks_fd, o->xsk_mode,

@@ -44,30 +44,79 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void csum_verdict(struct xgro_queue *q, const struct xgro_flow_key *k,
-			 bool bad)
+/*
+ * Asks the XDP program to hand a flow back to the stack: DRAINING, not
+ * RELEASED, so that its frames keep coming here until every one of them
+ * redirected so far has been emitted (include/xgro.h, struct xgro_steer).
+ * Rare: one syscall per release.
+ */
+static void release(struct xgro_queue *q, struct xgro_flow_track *t,
+		    const struct xgro_flow_key *k, unsigned reason,
+		    uint64_t now)
 {
-	struct xgro_steer st = { .last_ns = now_ns(), .released = 1 };
-	uint32_t h = xgro_flow_hash(k, 0);
-	struct xgro_bad_flow *b = &q->bad_flows[h & 255];
+	struct xgro_steer st = { .last_ns = now,
+				 .since_ns = now,
+				 .state = XGRO_STEER_DRAINING,
+				 .reason = (uint16_t)reason };
 
-	if (!bad) {
-		if (b->hash == h)
-			b->bad = 0;
+	t->released_ns = now;
+	if (bpf_map_update_elem(q->steer_fd, k, &st, BPF_ANY)) {
+		q->ws->release_errors++;
 		return;
 	}
-	if (b->hash != h) {
-		b->hash = h;
-		b->bad = 0;
-		b->released = 0;
+	q->ws->flows_released++;
+	if (reason == XGRO_RELEASE_NO_MERGE)
+		q->ws->released_no_merge++;
+	else
+		q->ws->released_csum++;
+}
+
+/*
+ * Judges a flow by its outputs: released when its checksums keep failing,
+ * or when a window of XGRO_RELEASE_WINDOW outputs carried fewer than
+ * release_segs segments each on average: such a flow pays the copies,
+ * the wake-up and the tap for no merging.
+ */
+static void flow_verdict(struct xgro_queue *q, const struct xgro_out *o)
+{
+	uint32_t h = xgro_flow_hash(o->key, 0), segs = q->dp->cfg->release_segs;
+	struct xgro_flow_track *t = &q->track[h & (XGRO_TRACK_SLOTS - 1)];
+	bool bad =
+		o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD;
+
+	if (t->hash != h) {
+		memset(t, 0, sizeof(*t));
+		t->hash = h;
 	}
-	if (++b->bad < BAD_CSUM_RELEASE || b->released)
+	if (t->released_ns) {
+		uint64_t now = now_ns();
+
+		if (now - t->released_ns < XGRO_RELEASE_HOLDOFF_MS * 1000000ull)
+			return;
+		/* re-admitted since (or the request was lost): judge anew */
+		t->released_ns = 0;
+		t->outputs = 0;
+		t->segs = 0;
+	}
+	if (bad) {
+		if (++t->bad >= BAD_CSUM_RELEASE) {
+			release(q, t, o->key, XGRO_RELEASE_CSUM, now_ns());
+			return;
+		}
+	} else if (o->kind == XGRO_OUT_MERGED) {
+		t->bad = 0;
+	}
+	/* max-segs 1 is passthrough, asked for: nothing is meant to merge */
+	if (q->dp->cfg->max_segs < 2)
 		return;
-	/* rare: a syscall is fine here */
-	if (!bpf_map_update_elem(q->steer_fd, k, &st, BPF_ANY)) {
-		b->released = 1;
-		q->ws->flows_released++;
-	}
+	t->outputs++;
+	t->segs += o->segs;
+	if (t->outputs < XGRO_RELEASE_WINDOW)
+		return;
+	if (t->segs < segs * XGRO_RELEASE_WINDOW)
+		release(q, t, o->key, XGRO_RELEASE_NO_MERGE, now_ns());
+	t->outputs = 0;
+	t->segs = 0;
 }
 
 static void emit(void *user, const struct xgro_out *o)
@@ -75,22 +124,24 @@ static void emit(void *user, const struct xgro_out *o)
 	struct xgro_queue *q = user;
 	int n = xgro_sink_write(q->sink, q->sink_q, o, q->scratch,
 				sizeof(q->scratch));
+	bool draining = false;
 
 	if (n < 0)
 		q->ws->sink_errors++;
 	else
 		q->ws->segmented += (unsigned)n;
 	q->ws->sink_writes++;
-	if (o->flags & XGRO_OUT_FLOW) {
-		if (o->kind == XGRO_OUT_ALONE && o->reason == XGRO_ALONE_CSUM_BAD)
-			csum_verdict(q, o->key, true);
-		else if (o->kind == XGRO_OUT_MERGED)
-			csum_verdict(q, o->key, false);
-	}
 	/* the write copied the frames: they are free again */
-	for (uint32_t i = 0; i < o->nhandles; i++)
+	for (uint32_t i = 0; i < o->nhandles; i++) {
+		draining |= q->draining[o->handles[i] /
+					XSK_UMEM__DEFAULT_FRAME_SIZE];
 		q->free_frames[q->nfree++] = o->handles[i];
+	}
 	q->ws->frames_in_flight -= o->nhandles;
+	/* a draining flow is on its way out already: asking again would
+	 * restart its drain */
+	if ((o->flags & XGRO_OUT_FLOW) && !draining)
+		flow_verdict(q, o);
 }
 
 static void engine_config(const struct xgro_queue *q, const struct xgro_config *c,
@@ -138,7 +189,8 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 	q->nframes = 2 * q->ring;
 	size = (size_t)q->nframes * XSK_UMEM__DEFAULT_FRAME_SIZE;
 	q->free_frames = calloc(q->nframes, sizeof(*q->free_frames));
-	if (!q->free_frames)
+	q->draining = calloc(q->nframes, 1);
+	if (!q->free_frames || !q->draining)
 		return -ENOMEM;
 	q->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -206,7 +258,9 @@ void xgro_queue_close(struct xgro_queue *q)
 					XSK_UMEM__DEFAULT_FRAME_SIZE);
 	xgro_ctx_destroy(q->eng);
 	free(q->free_frames);
+	free(q->draining);
 	q->free_frames = NULL;
+	q->draining = NULL;
 	q->xsk = NULL;
 	q->umem = NULL;
 	q->area = NULL;
@@ -232,8 +286,16 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 {
 	struct xgro_pkt pkts[XGRO_BATCH];
 	const struct xgro_config *cfg = q->dp->cfg;
-	uint32_t idx, n;
+	uint32_t idx, n, pending, pressure;
+	bool draining = false;
 
+	/* fail open under load: over 3/4 of the RX ring waiting, and the XDP
+	 * program admits no new flow here */
+	pending = __atomic_load_n(q->rx.producer, __ATOMIC_ACQUIRE) -
+		  *q->rx.consumer;
+	pressure = pending > q->rx.size / 4 * 3;
+	if (q->beacon->pressure != pressure)
+		q->beacon->pressure = pressure;
 	n = xsk_ring_cons__peek(&q->rx, XGRO_BATCH, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
@@ -242,15 +304,29 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 		const struct xgro_meta *m = (const void *)(data - sizeof(*m));
 		struct xgro_pkt *p = &pkts[i];
 
+		uint8_t *drain =
+			&q->draining[base / XSK_UMEM__DEFAULT_FRAME_SIZE];
+
 		p->data = data;
 		p->len = d->len;
 		p->handle = base;
 		p->flags = 0;
+		*drain = 0;
 		if (d->addr - base >= sizeof(*m) && m->magic == XGRO_META_MAGIC) {
+			uint64_t stamp;
+
 			p->hash = m->hash;
 			p->l3_off = m->l3_off;
 			p->l4_off = m->l4_off;
 			p->flags = XGRO_PKT_HASH | XGRO_PKT_OFFSETS;
+			memcpy(&stamp, &m->stamp, sizeof(stamp));
+			if (stamp > q->max_stamp)
+				q->max_stamp = stamp;
+			if (m->flags & XGRO_META_DRAINING) {
+				*drain = 1;
+				draining = true;
+				q->ws->draining_frames++;
+			}
 			/* the area is not cleared between frames */
 			((struct xgro_meta *)m)->magic = 0;
 		} else {
@@ -263,10 +339,18 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 		q->ws->frames_in_flight += n;
 		xgro_feed(q->eng, pkts, n, now);
 	}
-	if (!n && cfg->flush_us == 0)
+	/* a draining flow is held by nobody; nor, for the moment, is anyone
+	 * else (drains are short and rare) */
+	if (draining || (!n && cfg->flush_us == 0))
 		xgro_flush_all(q->eng); /* NAPI's end of poll */
 	else
 		xgro_flush_expired(q->eng, now);
+	/* holding nothing: every frame taken so far has been written, and the
+	 * tap write delivers it to the stack before it returns, so a flow
+	 * draining here may go to the stack once its newest stamp is covered */
+	if (!xgro_held_frames(q->eng) && q->beacon->drained_ns != q->max_stamp)
+		__atomic_store_n(&q->beacon->drained_ns, q->max_stamp,
+				 __ATOMIC_RELEASE);
 	refill(q);
 	return n;
 }
@@ -329,7 +413,7 @@ static void publish(struct xgro_queue *q)
 	q->ws->engine = *xgro_stats(q->eng);
 	q->ws->loops++;
 	/* the loop stamped the heartbeat with this pass's time */
-	publish_xsk(q, *q->heartbeat);
+	publish_xsk(q, q->beacon->heartbeat_ns);
 }
 
 void *xgro_worker_run(void *arg)
@@ -356,7 +440,8 @@ void *xgro_worker_run(void *arg)
 		for (unsigned i = 0; i < w->nq; i++) {
 			struct xgro_queue *q = w->q[i];
 
-			*q->heartbeat = now;
+			__atomic_store_n(&q->beacon->heartbeat_ns, now,
+					 __ATOMIC_RELAXED);
 			sync_config(q, &last[i]);
 			got += service(q, now);
 			publish(q);

@@ -12,6 +12,11 @@
 #include "xgro_engine.h"
 
 #define XGRO_BATCH 64
+/* flows judged for release at once per queue (24 KB) */
+#define XGRO_TRACK_SLOTS 1024
+/* after asking a flow to drain, its outputs already on their way (the RX
+ * ring's backlog, redirected before the request) do not ask again */
+#define XGRO_RELEASE_HOLDOFF_MS 100
 
 struct xgro_queue {
 	unsigned id; /* RX queue index */
@@ -33,15 +38,24 @@ struct xgro_queue {
 	uint64_t *free_frames; /* the worker's reserve, nframes long */
 	unsigned nfree;
 	struct xgro_worker_stats *ws; /* our slot of the mmapped map */
-	volatile uint64_t *heartbeat;
+	struct xgro_beacon *beacon; /* our slot of the mmapped heartbeat map */
 	struct xgro_dataplane *dp;
 	struct xgro_sink *sink;
-	int steer_fd; /* to release flows whose checksums keep failing */
-	struct xgro_bad_flow {
+	int steer_fd; /* to release flows that do not pay */
+	/* Per-flow release judgement, hash-indexed, no chaining: a flow that
+	 * collides restarts the other's window (it then stays steered). */
+	struct xgro_flow_track {
 		uint32_t hash;
-		uint16_t bad;
-		uint16_t released;
-	} bad_flows[256];
+		uint16_t outputs; /* in this window */
+		uint16_t bad;	  /* checksum failures in a row */
+		uint32_t segs;	  /* in this window */
+		uint32_t pad;
+		uint64_t released_ns; /* asked to drain at; 0: not */
+	} track[XGRO_TRACK_SLOTS];
+	uint64_t max_stamp; /* newest XDP stamp taken from the RX ring */
+	/* frames of DRAINING flows, by umem frame (nframes long): their
+	 * outputs decide nothing */
+	uint8_t *draining;
 	uint8_t scratch[70000]; /* for software segmentation */
 };
 
