@@ -183,7 +183,8 @@ struct xgro_config {
 			       never */
 	__u32 probation_ms; /* re-admit released flows after this; 0: idle only
 			     */
-	__u32 pad;
+	__u32 nap_us; /* a worker that just had frames sleeps this long on its
+			 own timer, not on the socket; 0: on the socket */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 56, "config size");
 

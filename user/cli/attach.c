@@ -63,6 +63,7 @@ static const struct {
 	{ "idle-release-ms", 1, O_CFG, "N", NULL },
 	{ "heartbeat-ms", 1, O_CFG, "N", NULL },
 	{ "max-segs", 1, O_CFG, "N", NULL },
+	{ "nap-us", 1, O_CFG, "N", NULL },
 	{ "release-segs", 1, O_CFG, "N", NULL },
 	{ "probation-ms", 1, O_CFG, "N", NULL },
 	{ "verbose", 0, 'v', NULL, "more messages (libbpf's too)" },

@@ -41,6 +41,9 @@ static const struct key keys[] = {
 	{ "probation-ms", K_U32, 0, 3600000, F(probation_ms),
 	  "milliseconds before a released flow may be steered again, "
 	  "0..3600000 (0: only once idle)" },
+	{ "nap-us", K_U32, 0, 10000, F(nap_us),
+	  "microseconds a worker that just had frames sleeps on its own timer "
+	  "before looking again, 0..10000 (0: wait on the socket)" },
 	{ "csum", K_CSUM, 0, 0, F(csum_mode), "verify, fold or trust" },
 	{ "proto", K_PROTO, 0, 0, F(protos), "tcp, udp or tcp,udp" },
 };
@@ -53,6 +56,7 @@ const char *const xgro_config_keys[] = { "flush-us",
 					 "max-segs",
 					 "release-segs",
 					 "probation-ms",
+					 "nap-us",
 					 "csum",
 					 "proto",
 					 NULL };
@@ -72,6 +76,7 @@ void xgro_config_defaults(struct xgro_config *c)
 	c->max_segs = 64;
 	c->release_segs = 2;
 	c->probation_ms = 10000;
+	c->nap_us = 300;
 	c->frame_size = XGRO_UMEM_FRAME - XGRO_XDP_HEADROOM;
 }
 

@@ -433,6 +433,8 @@ void *xgro_worker_run(void *arg)
 		last[i] = *dp->cfg;
 		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };
 	}
+	uint64_t last_rx = 0;
+
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		uint64_t now = now_ns(), wait_ns = 10 * 1000000ull;
 		unsigned got = 0;
@@ -449,8 +451,24 @@ void *xgro_worker_run(void *arg)
 			    dp->cfg->flush_us * 1000ull < wait_ns)
 				wait_ns = dp->cfg->flush_us * 1000ull;
 		}
-		if (got)
+		if (got) {
+			last_rx = now;
 			continue;
+		}
+		/* Interrupt moderation: a worker asleep on its socket is woken
+		 * at the end of every NAPI poll that fed it, an IPI from the
+		 * CPU that ran it. While frames keep coming, sleeping on our own
+		 * timer instead costs this CPU alone, and each wake-up finds a
+		 * larger batch (README, "Waking the worker"). Never past a
+		 * held segment's deadline. */
+		if (dp->cfg->nap_us && now - last_rx < XGRO_NAP_LINGER_NS &&
+		    !dp->busy_poll) {
+			uint64_t nap = dp->cfg->nap_us * 1000ull;
+			struct timespec ts = { 0, (long)(nap < wait_ns ? nap : wait_ns) };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if (dp->busy_poll) {
 			for (unsigned i = 0; i < w->nq; i++)
 				recvfrom(w->q[i]->fd, NULL, 0, MSG_DONTWAIT, NULL,

@@ -12,6 +12,10 @@
 #include "xgro_engine.h"
 
 #define XGRO_BATCH 64
+/* how long after its last frame a worker naps instead of sleeping on its
+ * socket (nap-us): past that, traffic has stopped and a wake-up costs
+ * nothing worth saving */
+#define XGRO_NAP_LINGER_NS 1000000ull
 /* flows judged for release at once per queue (24 KB) */
 #define XGRO_TRACK_SLOTS 1024
 /* after asking a flow to drain, its outputs already on their way (the RX
