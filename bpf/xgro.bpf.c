@@ -467,6 +467,7 @@ int xgro_xdp(struct xdp_md *ctx)
 	now = bpf_ktime_get_ns();
 	reason = steer_verdict(&p, cfg, queue, len, now, &mflags);
 	if (!reason) {
+		mflags |= (bpf_get_smp_processor_id() + 1) << XGRO_META_CPU_SHIFT;
 		write_meta(ctx, &p, xgro_flow_hash(&p.key, cfg->hash_seed),
 			   mflags, now);
 		if (bpf_redirect_map(&xsks, queue, XDP_PASS) != XDP_REDIRECT)

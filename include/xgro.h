@@ -195,6 +195,9 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 56, "config size");
  */
 #define XGRO_META_MAGIC 0x7847u /* "xG" */
 #define XGRO_META_DRAINING (1u << 0) /* the flow is DRAINING: hold nothing */
+/* bits 16..31 of flags: 1 + the CPU the XDP program ran on, so that a
+ * worker knows whether waking it costs another CPU an IPI (nap-us) */
+#define XGRO_META_CPU_SHIFT 16
 struct xgro_meta {
 	__u16 magic;
 	__u16 l3_off;

@@ -186,6 +186,7 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 
 	q->id = id;
 	q->fd = -1;
+	q->rx_cpu = -1;
 	q->nframes = 2 * q->ring;
 	size = (size_t)q->nframes * XSK_UMEM__DEFAULT_FRAME_SIZE;
 	q->free_frames = calloc(q->nframes, sizeof(*q->free_frames));
@@ -322,6 +323,7 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 			memcpy(&stamp, &m->stamp, sizeof(stamp));
 			if (stamp > q->max_stamp)
 				q->max_stamp = stamp;
+			q->rx_cpu = (int)(m->flags >> XGRO_META_CPU_SHIFT) - 1;
 			if (m->flags & XGRO_META_DRAINING) {
 				*drain = 1;
 				draining = true;
@@ -416,6 +418,15 @@ static void publish(struct xgro_queue *q)
 	publish_xsk(q, q->beacon->heartbeat_ns);
 }
 
+/* Did the last frame of any queue come from an XDP program run elsewhere? */
+static bool fed_remotely(const struct xgro_worker *w)
+{
+	for (unsigned i = 0; i < w->nq; i++)
+		if (w->q[i]->rx_cpu != w->cpu)
+			return true;
+	return false;
+}
+
 void *xgro_worker_run(void *arg)
 {
 	struct xgro_worker *w = arg;
@@ -459,10 +470,12 @@ void *xgro_worker_run(void *arg)
 		 * at the end of every NAPI poll that fed it, an IPI from the
 		 * CPU that ran it. While frames keep coming, sleeping on our own
 		 * timer instead costs this CPU alone, and each wake-up finds a
-		 * larger batch (README, "Waking the worker"). Never past a
-		 * held segment's deadline. */
+		 * larger batch (README, "Waking the worker"). Not when the
+		 * frames come from our own CPU: that wake-up is local, and a
+		 * nap only lets the ring fill. Never past a held segment's
+		 * deadline. */
 		if (dp->cfg->nap_us && now - last_rx < XGRO_NAP_LINGER_NS &&
-		    !dp->busy_poll) {
+		    !dp->busy_poll && fed_remotely(w)) {
 			uint64_t nap = dp->cfg->nap_us * 1000ull;
 			struct timespec ts = { 0, (long)(nap < wait_ns ? nap : wait_ns) };
 

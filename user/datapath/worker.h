@@ -41,6 +41,7 @@ struct xgro_queue {
 	uint32_t ring, nframes;
 	uint64_t *free_frames; /* the worker's reserve, nframes long */
 	unsigned nfree;
+	int rx_cpu; /* where the XDP program ran for the last frame; -1: unknown */
 	struct xgro_worker_stats *ws; /* our slot of the mmapped map */
 	struct xgro_beacon *beacon; /* our slot of the mmapped heartbeat map */
 	struct xgro_dataplane *dp;
