@@ -156,6 +156,20 @@ test_errors() {
 	no_leftovers $r $ifc
 }
 
+# a start that fails after its first step unwinds without crashing: a sink
+# that cannot be opened, and zero-copy refused on the first of 4 queues
+test_failed_start_unwinds() {
+	pre || return $?
+	local r=r$TAG ifc=vr$TAG
+	mk_pair s$TAG $r 4 || return 1
+	expect_err 1 "tap 'lo': exists already" in_ns $r "$XGRO" attach $ifc --reinject tap:lo || return 1
+	no_leftovers $r $ifc || return 1
+	expect_err 1 "veth 'nosuch$TAG'" in_ns $r "$XGRO" attach $ifc --reinject veth:nosuch$TAG || return 1
+	no_leftovers $r $ifc || return 1
+	expect_err 1 "no AF_XDP zero-copy" in_ns $r "$XGRO" attach $ifc --zero-copy || return 1
+	no_leftovers $r $ifc
+}
+
 test_warns_about_ingress_rules() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1

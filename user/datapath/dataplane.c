@@ -81,7 +81,8 @@ void xgro_dp_stop(struct xgro_dataplane *dp)
 	for (unsigned i = 0; i < dp->nworkers; i++)
 		if (dp->workers[i].started)
 			pthread_join(dp->workers[i].thread, NULL);
-	for (unsigned i = 0; i < dp->nqueues; i++) {
+	/* a start that failed part way has queues not yet made */
+	for (unsigned i = 0; i < dp->nqueues && dp->queues[i]; i++) {
 		xgro_queue_close(dp->queues[i]);
 		free(dp->queues[i]);
 	}

@@ -445,6 +445,7 @@ void *xgro_worker_run(void *arg)
 		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };
 	}
 	uint64_t last_rx = 0;
+	unsigned last_got = 0;
 
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		uint64_t now = now_ns(), wait_ns = 10 * 1000000ull;
@@ -464,6 +465,7 @@ void *xgro_worker_run(void *arg)
 		}
 		if (got) {
 			last_rx = now;
+			last_got = got;
 			continue;
 		}
 		/* Interrupt moderation: a worker asleep on its socket is woken
@@ -472,10 +474,13 @@ void *xgro_worker_run(void *arg)
 		 * timer instead costs this CPU alone, and each wake-up finds a
 		 * larger batch (README, "Waking the worker"). Not when the
 		 * frames come from our own CPU: that wake-up is local, and a
-		 * nap only lets the ring fill. Never past a held segment's
+		 * nap only lets the ring fill. Not for a lone frame or two
+		 * either (a request/response flow): a nap would not batch
+		 * them, only delay them. Never past a held segment's
 		 * deadline. */
 		if (dp->cfg->nap_us && now - last_rx < XGRO_NAP_LINGER_NS &&
-		    !dp->busy_poll && fed_remotely(w)) {
+		    last_got >= XGRO_NAP_MIN_BATCH && !dp->busy_poll &&
+		    fed_remotely(w)) {
 			uint64_t nap = dp->cfg->nap_us * 1000ull;
 			struct timespec ts = { 0, (long)(nap < wait_ns ? nap : wait_ns) };
 

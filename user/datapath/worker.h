@@ -16,6 +16,8 @@
  * socket (nap-us): past that, traffic has stopped and a wake-up costs
  * nothing worth saving */
 #define XGRO_NAP_LINGER_NS 1000000ull
+/* frames the last busy pass must have had for the next wait to be a nap */
+#define XGRO_NAP_MIN_BATCH 4u
 /* flows judged for release at once per queue (24 KB) */
 #define XGRO_TRACK_SLOTS 1024
 /* after asking a flow to drain, its outputs already on their way (the RX
