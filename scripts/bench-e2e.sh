@@ -39,7 +39,7 @@
 # with --plot a PNG chart in build/bench/e2e.png (gnuplot).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE= XGRO_ARGS= EXTRA=()
+RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE= XGRO_ARGS= EXTRA=() WIRE_SPORT=0
 FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
 while [[ $# -gt 0 ]]; do
 	case $1 in
@@ -176,8 +176,13 @@ traffic_start() {
 		local rate_args=() cpu_args=()
 		[[ $regime == paced ]] && rate_args=(--rate "$RATE")
 		[[ -n $scpu ]] && cpu_args=(--cpu "$scpu")
+		# fresh source ports each run: the receiver may still hold the
+		# last run's connections (LAST_ACK), and a SYN that hits one
+		# gets no SYN-ACK
+		WIRE_SPORT=$(((WIRE_SPORT + 256) % 50000))
 		in_ns $S "$WIREGEN" send --dev $VS --dst 10.99.0.2 --port 5001 --flows "$flows" \
-			--secs "$SECS" "${rate_args[@]}" "${cpu_args[@]}" --json >"$TMP/send0.json" 2>"$TMP/send0.err" &
+			--sport $((10000 + WIRE_SPORT)) --secs "$SECS" "${rate_args[@]}" "${cpu_args[@]}" \
+			--json >"$TMP/send0.json" 2>"$TMP/send0.err" &
 		CPIDS+=($!)
 		return
 	fi
@@ -200,6 +205,9 @@ traffic_start() {
 }
 traffic_wait() {
 	wait "${CPIDS[@]}"
+	if [[ -s $TMP/send0.err ]] && grep -q . "$TMP/send0.err"; then
+		echo "bench-e2e: xgro-wire: $(tail -1 "$TMP/send0.err")" >&2
+	fi
 	wait "${SPIDS[@]}" 2>/dev/null
 	python3 - "$TMP"/send*.json >"$TMP/traffic.json" <<'PY'
 import json, sys
