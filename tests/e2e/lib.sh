@@ -10,6 +10,7 @@ set -uo pipefail
 export PATH=$PATH:/usr/sbin:/sbin # bpftool, ip, tc live there
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XGRO=$ROOT/build/xgro
+XFER=$ROOT/build/tests/xgro-xfer
 SUITE=${SUITE:-$(basename "$0" .sh)}
 TAG=${TAG:-$$}
 NS=()        # namespaces to delete
@@ -136,6 +137,27 @@ stop_xgro() {
 	kill -TERM "$XPID" 2>/dev/null
 	wait "$XPID" 2>/dev/null
 }
+
+# bulk DST BYTES SEED [PORT]: sender -> receiver over TCP between the
+# test's namespaces s$TAG and r$TAG; fails unless the receiver's SHA-256
+# equals the sender's.
+bulk() {
+	local dst=$1 bytes=$2 seed=$3 port=${4:-7001} want got
+	want=$("$XFER" gen "$bytes" "$seed" | sha256sum | cut -d' ' -f1)
+	in_ns r$TAG timeout 150 "$XFER" recv $port | sha256sum | cut -d' ' -f1 >"$TMP/got.$port" &
+	local rpid=$!
+	sleep 0.2
+	in_ns s$TAG timeout 120 "$XFER" send "$dst" $port "$bytes" "$seed" ||
+		{ kill $rpid 2>/dev/null; fail "sender failed"; return 1; }
+	wait $rpid
+	got=$(cat "$TMP/got.$port")
+	[[ "$got" == "$want" ]] || fail "SHA-256 differs: sent $want, received $got"
+}
+
+# stats: the receiver's `xgro stats --json` into $TMP/stats.json;
+# stat_of PATH: one number of it
+stats() { in_ns r$TAG "$XGRO" stats vr$TAG --json >"$TMP/stats.json"; }
+stat_of() { json_get "$TMP/stats.json" "$1"; }
 
 # json_get FILE PATH: a number from xgro's JSON (PATH like engine.csum_bad).
 json_get() {

@@ -7,30 +7,12 @@
 # must still balance.
 SUITE=loss
 source "$(dirname "$0")/lib.sh"
-XFER=$ROOT/build/tests/xgro-xfer
 
 pre() {
 	need_root || return 77
 	[[ -x $XGRO && -x $XFER ]] || { echo "build first"; return 1; }
 }
 
-# bulk DST BYTES SEED PORT: sender -> receiver over TCP; fails unless the
-# receiver's SHA-256 equals the sender's.
-bulk() {
-	local dst=$1 bytes=$2 seed=$3 port=$4 want got
-	want=$("$XFER" gen "$bytes" "$seed" | sha256sum | cut -d' ' -f1)
-	in_ns r$TAG timeout 150 "$XFER" recv $port | sha256sum | cut -d' ' -f1 >"$TMP/got.$port" &
-	local rpid=$!
-	sleep 0.2
-	in_ns s$TAG timeout 120 "$XFER" send "$dst" $port "$bytes" "$seed" ||
-		{ kill $rpid 2>/dev/null; fail "sender failed"; return 1; }
-	wait $rpid
-	got=$(cat "$TMP/got.$port")
-	[[ "$got" == "$want" ]] || fail "SHA-256 differs: sent $want, received $got"
-}
-
-stats() { in_ns r$TAG "$XGRO" stats vr$TAG --json >"$TMP/stats.json"; }
-stat_of() { json_get "$TMP/stats.json" "$1"; }
 
 # quiet: after the traffic, every frame a worker took is back (so nothing
 # moves while the books are read)

@@ -6,15 +6,12 @@
 # on one veth wire, xgro on the receiver.
 SUITE=steer
 source "$(dirname "$0")/lib.sh"
-XFER=$ROOT/build/tests/xgro-xfer
 
 pre() {
 	need_root || return 77
 	[[ -x $XGRO && -x $XFER ]] || { echo "build first"; return 1; }
 }
 
-stats() { in_ns r$TAG "$XGRO" stats vr$TAG --json >"$TMP/stats.json"; }
-stat_of() { json_get "$TMP/stats.json" "$1"; }
 
 # ofo: segments the receiver's TCP had to queue out of order
 ofo() {

@@ -7,7 +7,6 @@
 SUITE=wire
 source "$(dirname "$0")/lib.sh"
 WIRE=$ROOT/build/tests/xgro-wire
-XFER=$ROOT/build/tests/xgro-xfer
 
 pre() {
 	need_root || return 77
