@@ -406,7 +406,7 @@ struct sender {
 	struct flow *fl;
 	uint8_t *tmpl;
 	struct xdp_md xmd;
-	uint64_t runs, run_err, run_ns, idle;
+	uint64_t runs, run_err, run_ns, idle, id_waits;
 };
 
 /* a control segment (SYN, ACK, FIN) through the AF_PACKET socket */
@@ -609,7 +609,19 @@ static int setup_data(struct sender *s)
 	return 0;
 }
 
-/* frames of the plan, one BPF_PROG_RUN */
+/* frames of the plan, one BPF_PROG_RUN.
+ *
+ * Each live-frames run costs the kernel a page pool and an XDP memory-model
+ * ID (xdp_test_run_setup -> xdp_reg_mem_model). The IDs are machine-wide,
+ * 65534 in all (MEM_ID_MAX), and a run's ID comes back only when its pool is
+ * freed: when its last page is back from the receiver, checked once a second
+ * (page_pool_release_retry), then an RCU grace period. Each free walks every
+ * registered model under the lock that xdp_reg_mem_model takes too
+ * (mem_allocator_disconnect), so a backlog slows every later run. Thousands of
+ * small runs a second exhaust the IDs: the run fails with ENOSPC (from
+ * ida_alloc_range). data_phase therefore makes few, full runs; if the IDs are
+ * short all the same (another user on the machine), wait for the kernel to
+ * give some back rather than fail. */
 static int run_plan(struct sender *s, unsigned int n)
 {
 	struct wire_cfg *c = &s->skel->bss->cfg;
@@ -624,8 +636,25 @@ static int run_plan(struct sender *s, unsigned int n)
 
 	c->plan_len = n;
 	c->plan_pos = 0;
-	err = bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.wire_xdp),
-				     &o);
+	for (unsigned int tries = 0;; tries++) {
+		err = bpf_prog_test_run_opts(
+			bpf_program__fd(s->skel->progs.wire_xdp), &o);
+		/* ENOSPC comes from setup, before any frame went out */
+		if (!err || errno != ENOSPC || tries >= 300 || stop)
+			break;
+		if (!s->id_waits++)
+			fprintf(stderr,
+				"xgro-wire: %s: BPF_PROG_RUN: no XDP memory-model "
+				"ID free (ENOSPC), waiting for the kernel to "
+				"free page pools\n",
+				s->o.dev);
+		sleep_ns(10000000);
+		c->plan_pos = 0;
+		/* libbpf writes the kernel's sizes back into o: a
+		 * data_size_out left there would be a limit next time */
+		o.data_size_out = 0;
+		o.ctx_size_out = 0;
+	}
 	s->runs++;
 	s->run_ns += now_ns() - t;
 	if (err) {
@@ -720,12 +749,33 @@ static void plan_add(struct sender *s, unsigned int *n, unsigned int i,
 		f->rtx++;
 }
 
+/* segments the flows' windows allow now (retransmissions included), at most
+ * --batch */
+static uint64_t ready_segs(struct sender *s, const uint64_t *wend)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->o.flows && n < s->o.batch; i++) {
+		struct flow *f = &s->fl[i];
+		uint64_t lim = f->end < wend[i] ? f->end : wend[i];
+
+		if (f->rtx_at != ~0ull && f->rtx_at >= f->una &&
+		    f->rtx_at < f->max)
+			n++;
+		if (lim > f->nxt)
+			n += (lim - f->nxt) / s->mss;
+	}
+	return n < s->o.batch ? n : s->o.batch;
+}
+
 static int data_phase(struct sender *s)
 {
 	uint64_t t0 = now_ns(), deadline = 0, tokens = 0, last_tok = t0,
 		 dbg = 0;
 	uint64_t rate = (uint64_t)(s->o.rate_gbit * 1e9 / 8); /* bytes/s */
-	uint64_t bucket = (uint64_t)s->o.batch * s->mss;
+	/* two plans' worth: a late wakeup does not lose tokens */
+	uint64_t bucket = 2 * (uint64_t)s->o.batch * s->mss;
 	uint64_t *wend = calloc(s->o.flows, sizeof(*wend));
 	unsigned int i, rr = 0;
 	int err = 0;
@@ -804,6 +854,22 @@ static int data_phase(struct sender *s)
 			if (tokens > bucket)
 				tokens = bucket;
 			budget = tokens / s->mss;
+			/* Paced: one run per full plan, not one per few
+			 * tokens (see run_plan: each run holds a kernel ID for
+			 * a second or more). Wait for the tokens of what the
+			 * windows allow now, up to --batch segments. */
+			if (budget < s->o.batch) {
+				uint64_t want = ready_segs(s, wend);
+
+				if (want > budget) {
+					uint64_t ns = (want * s->mss - tokens) *
+						      1000000000ull / rate;
+
+					sleep_ns(ns < 1000000 ? ns : 1000000);
+					s->idle++;
+					continue;
+				}
+			}
 		}
 		/* retransmissions first, then new data, round robin in
 		 * bursts of --burst segments per flow */
@@ -936,13 +1002,14 @@ static void report(struct sender *s, uint64_t wall, uint64_t cpu)
 	       "\"retransmits\":%llu,\"timeouts\":%llu,\"fast_retransmits\":%"
 	       "llu,"
 	       "\"elapsed_s\":%.6f,\"gbit_s\":%.4f,\"cpu_ns\":%llu,"
-	       "\"cpu_s_per_gb\":%.4f,\"runs\":%llu,\"per_flow\":[",
+	       "\"cpu_s_per_gb\":%.4f,\"runs\":%llu,\"id_waits\":%llu,"
+	       "\"per_flow\":[",
 	       s->o.dst, s->o.port, s->o.flows, s->mss,
 	       (unsigned long long)bytes, (unsigned long long)segs,
 	       (unsigned long long)rtx, (unsigned long long)to,
 	       (unsigned long long)frtx, secs, bytes * 8 / secs / 1e9,
 	       (unsigned long long)cpu, bytes ? (double)cpu / bytes : 0.0,
-	       (unsigned long long)s->runs);
+	       (unsigned long long)s->runs, (unsigned long long)s->id_waits);
 	for (i = 0; i < s->o.flows; i++)
 		printf("%s{\"flow\":%u,\"sport\":%u,\"bytes\":%llu,"
 		       "\"segments\":%llu,\"retransmits\":%llu,\"closed\":%s}",
