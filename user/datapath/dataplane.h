@@ -24,8 +24,9 @@ enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
  * Entries in each queue's RX and fill rings. The RX ring must absorb the
  * longest time the worker spends away from it, and a sink write runs the
  * whole receive stack for a super-packet in the worker's thread: 2048 lost
- * frames at 8 and 64 flows, 4096 none (README, "Frames lost"). Each queue's
- * umem is twice this many 4 KB frames (32 MiB at the default).
+ * frames at 8 and 64 flows, 4096 none (README, "Design choices,
+ * measured"). Each queue's umem is twice this many 4 KB frames (32 MiB at
+ * the default).
  */
 #define XGRO_RING_DEFAULT 4096u
 #define XGRO_RING_MIN 512u
@@ -36,9 +37,10 @@ enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
  * which runs before any task; a worker at nice 0 waits its turn behind the
  * application and the sender on a shared CPU while its ring overflows. On
  * one CPU, nice -10 took 64 flows from 68,458 frames lost and 0.50x kernel
- * GRO off to 0 lost and 0.81x (README, "The worker's priority").
+ * GRO off to 0 lost and 0.81x (docs/design.md, "When the worker runs").
  */
 #define XGRO_NICE_DEFAULT (-10)
+
 enum xgro_sink_kind { XGRO_SINK_TAP, XGRO_SINK_VETH };
 
 struct xgro_dp_opts {

@@ -472,9 +472,9 @@ void *xgro_worker_run(void *arg)
 		 * at the end of every NAPI poll that fed it, an IPI from the
 		 * CPU that ran it. While frames keep coming, sleeping on our own
 		 * timer instead costs this CPU alone, and each wake-up finds a
-		 * larger batch (README, "Waking the worker"). Not when the
-		 * frames come from our own CPU: that wake-up is local, and a
-		 * nap only lets the ring fill. Not for a lone frame or two
+		 * larger batch (docs/design.md, "When the worker runs"). Not
+		 * when the frames come from our own CPU: that wake-up is
+		 * local, and a nap only lets the ring fill. Not for a lone frame or two
 		 * either (a request/response flow): a nap would not batch
 		 * them, only delay them. Never past a held segment's
 		 * deadline. */
@@ -482,7 +482,8 @@ void *xgro_worker_run(void *arg)
 		    last_got >= XGRO_NAP_MIN_BATCH && !dp->busy_poll &&
 		    fed_remotely(w)) {
 			uint64_t nap = dp->cfg->nap_us * 1000ull;
-			struct timespec ts = { 0, (long)(nap < wait_ns ? nap : wait_ns) };
+			struct timespec ts = { 0, (long)(nap < wait_ns ? nap
+									 : wait_ns) };
 
 			nanosleep(&ts, NULL);
 			continue;
