@@ -20,7 +20,7 @@
 #define XGRO_PROTO_TCP (1u << 0)
 #define XGRO_PROTO_UDP (1u << 1)
 
-/* Checksum modes (DESIGN.md, "Checksums"). */
+/* Checksum modes (docs/design.md, "Writing to the tap"). */
 enum xgro_csum_mode {
 	XGRO_CSUM_VERIFY = 0,
 	XGRO_CSUM_FOLD = 1,

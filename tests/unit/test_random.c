@@ -2,7 +2,7 @@
 /*
  * Randomised traffic against a reference model. The generator knows what
  * it wrote into every frame; the model applies the merge rules of
- * DESIGN.md to that knowledge with plain lists (no hashing, no frame
+ * docs/design.md to that knowledge with plain lists (no hashing, no frame
  * parsing), and the engine's outputs must match it output for output.
  * Independently of the model, every run checks: each input frame leaves
  * exactly once, per-flow order is kept, no output breaks a limit, every

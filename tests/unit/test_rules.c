@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * One test per merge rule and flush trigger (DESIGN.md, "Merge rules"):
+ * One test per merge rule and flush trigger (docs/design.md, "Merge rules (TCP)"):
  * each builds two segments that merge, breaks exactly one rule between
  * them, and shows that the merge no longer happens.
  */

@@ -213,7 +213,7 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 
 /*
  * Reinjected packets arrive on the tap: what is keyed on the original
- * interface stops matching them (DESIGN.md, "What reinjection changes").
+ * interface stops matching them (docs/design.md, "What reinjection changes for the host").
  * Policy rules and VRF membership are what we can see; `ip` reads them in
  * this network namespace. Warnings only: the user may know better.
  */

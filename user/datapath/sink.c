@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Sinks (DESIGN.md, "Reinjection recipe"). A tap opened with
+ * Sinks (docs/design.md, "Writing to the tap"). A tap opened with
  * IFF_VNET_HDR takes writev([virtio_net_hdr][frame...]) and hands the
  * stack one skb per write; an AF_PACKET socket with PACKET_VNET_HDR on a
  * veth end takes the same writes and delivers them to the peer.
