@@ -86,11 +86,13 @@ $(BUILD)/xgro.skel.h: $(BUILD)/xgro.bpf.o
 # The loader CLI with the data path.
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 CLI_SRC := $(wildcard user/cli/*.c) $(wildcard user/datapath/*.c)
+# the release, and the commit it was built from when there is one
+XGRO_VERSION := 0.2.0$(shell git describe --always --dirty 2>/dev/null | sed 's/^/+g/')
 CLI_HDRS := $(wildcard user/cli/*.h user/datapath/*.h)
 $(BUILD)/xgro: $(CLI_SRC) $(CLI_HDRS) $(HDRS) $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -pthread -Iuser/cli -Iuser/datapath -I$(BUILD) \
-		$(CLI_SRC) $(BUILD)/libxgro.a -lxdp -lbpf -lelf -lz -o $@
+		-DXGRO_VERSION='"$(XGRO_VERSION)"' $(CLI_SRC) $(BUILD)/libxgro.a -lxdp -lbpf -lelf -lz -o $@
 
 # BPF_PROG_TEST_RUN tests of the classifier.
 $(BUILD)/tests/bpf/test_xdp: tests/bpf/test_xdp.c tests/lib/pktgen.c tests/lib/check.c $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a $(HDRS)

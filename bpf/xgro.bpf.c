@@ -238,6 +238,9 @@ static __always_inline void flow_account(const struct parsed *p, __u64 len,
 		if (!st)
 			return;
 	}
+	/* a per-CPU entry: made on one CPU, it is zero on the others */
+	if (!st->first_ns)
+		st->first_ns = now;
 	st->packets++;
 	st->bytes += len;
 	if (p->pay_len)
@@ -415,6 +418,9 @@ static __always_inline __u32 steer_verdict(const struct parsed *p,
 	if (link_local(&p->key))
 		return XGRO_CNT_PASS_LINK_LOCAL;
 	b = bpf_map_lookup_elem(&heartbeat, &queue);
+	/* before the flow's entry: a halted queue admits nothing either */
+	if (b && b->halt)
+		return XGRO_CNT_PASS_HALTED;
 	reason = steer_state(p, cfg, b, queue, now, mflags);
 	if (reason)
 		return reason;

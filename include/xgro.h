@@ -219,10 +219,24 @@ struct xgro_beacon {
 	__u64 heartbeat_ns; /* start of the worker's last loop */
 	__u64 drained_ns; /* every frame stamped up to this has been emitted */
 	__u32 pressure;	  /* RX ring over 3/4 full at the last loop */
-	__u32 pad;
+	__u32 halt;	  /* enum xgro_halt: steering stopped, all frames pass */
 	__u64 pad2[5];
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_beacon) == 64, "beacon size");
+
+/*
+ * Why the data path stopped steering (xgro_beacon.halt): it writes the
+ * reason into every queue's beacon when the sink cannot deliver, and the
+ * XDP program then passes every frame to the stack, new flows and steered
+ * ones alike, until the cause is gone (docs/design.md, "Failing open").
+ */
+enum xgro_halt {
+	XGRO_HALT_NONE = 0,
+	XGRO_HALT_SINK_DOWN = 1,   /* the tap, the veth or its peer is down */
+	XGRO_HALT_SINK_ERRORS = 2, /* writes to the sink fail */
+	XGRO_HALT_RP_FILTER = 3,   /* reverse-path filtering would drop them */
+	XGRO_HALT_MAX,
+};
 
 /* Indexes into the per-CPU `counters` array of the XDP program. Frames
  * passed to the stack are counted by reason; `xgro stats` adds them up. */
@@ -249,6 +263,7 @@ enum xgro_counter {
 	XGRO_CNT_PASS_RELEASED, /* a released flow's frames */
 	XGRO_CNT_PASS_PRESSURE, /* admission refused: the RX ring is filling */
 	XGRO_CNT_PASS_LAGGING,	/* admission refused: the worker lags */
+	XGRO_CNT_PASS_HALTED,	/* steering stopped: the sink cannot deliver */
 	XGRO_CNT_MAX,
 };
 
@@ -332,10 +347,11 @@ struct xgro_worker_stats {
 	__u64 released_csum;	 /* of flows_released: checksums kept failing */
 	__u64 release_errors;	 /* releases the steer map refused */
 	__u64 draining_frames;	 /* frames of DRAINING flows: never held */
-	struct xgro_xsk_stats xsk; /* last: the fields above keep their offsets */
+	struct xgro_xsk_stats xsk; /* the fields above keep their offsets */
+	__s64 sink_last_err; /* -errno of the newest refused write */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_worker_stats) ==
-			   sizeof(struct xgro_engine_stats) + 12 * 8 +
+			   sizeof(struct xgro_engine_stats) + 13 * 8 +
 				   sizeof(struct xgro_xsk_stats),
 		   "worker stats size");
 

@@ -108,15 +108,20 @@ test_detach_elsewhere_keeps_sysctls() {
 	start_xgro r$TAG vr$TAG || return 1
 	kill -9 "$XPID"
 	wait "$XPID" 2>/dev/null
-	# detach from the host's namespace: pins and state go, but the saved
-	# sysctl belongs to the test's namespace and must not land here
+	# from the host's namespace: not this namespace's instance
+	expect_err 1 "no xgro instance in this network namespace" \
+		"$XGRO" detach vr$TAG || return 1
+	[[ -e /run/xgro/vr$TAG.state ]] || fail "refused detach removed state" || return 1
+	# named: cleaned up, and the saved sysctl goes back into the test's
+	# namespace, never the host's
 	local out
-	out=$("$XGRO" detach vr$TAG 2>&1)
+	out=$("$XGRO" detach vr$TAG --netns r$TAG 2>&1) || fail "detach --netns: $out" || return 1
 	if [[ $(sysctl -n net.ipv4.conf.all.rp_filter) != "$host" ]]; then
 		sysctl -qw net.ipv4.conf.all.rp_filter="$host"
 		fail "detach wrote the host's all.rp_filter" || return 1
 	fi
-	echo "$out" | grep -q "not restored" || fail "no warning: $out" || return 1
+	[[ $(in_ns r$TAG sysctl -n net.ipv4.conf.all.rp_filter) == "$v" ]] ||
+		fail "rp_filter of the instance's namespace not restored" || return 1
 	[[ ! -e /sys/fs/bpf/xgro/vr$TAG && ! -e /run/xgro/vr$TAG.state ]] ||
 		fail "pins or state left" || return 1
 }

@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "dataplane.h"
+#include "fault.h"
 #include "log.h"
 #include "xgro.skel.h"
 
@@ -148,6 +149,11 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 			break;
 		}
 		case O_REINJECT:
+			if (strchr(optarg, ':') &&
+			    strlen(strchr(optarg, ':') + 1) >= IF_NAMESIZE)
+				return usage_error("--reinject: '%s': an interface "
+						   "name has at most %d characters",
+						   optarg, IF_NAMESIZE - 1);
 			if (xgro_dp_parse_reinject(optarg, &o->dp))
 				return usage_error("--reinject: '%s': want tap, tap:NAME "
 						   "or veth:NAME", optarg);
@@ -267,12 +273,20 @@ static int pin_all(struct instance *in)
 	char path[PATH_MAX + 32];
 	int err;
 
-	err = xgro_mkdir_p(in->st.pin_dir, 0700);
+	if (!xgro_on_bpffs(in->st.pin_dir)) {
+		pr_err("pin directory %s: not on a BPF filesystem; choose one "
+		       "under %s", in->st.pin_dir, XGRO_BPFFS);
+		return -EINVAL;
+	}
+	err = xgro_mkdir_p(in->st.pin_dir, 0700, in->st.pin_made,
+			   sizeof(in->st.pin_made));
+	in->pinned = true; /* what it made is removed even if it failed */
+	if (!err)
+		err = xgro_fault("pins");
 	if (err) {
 		pr_err("pin directory %s: %s", in->st.pin_dir, strerror(-err));
 		return err;
 	}
-	in->pinned = true;
 	for (int i = 0; xgro_pin_names[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", in->st.pin_dir,
 			 xgro_pin_names[i]);
@@ -282,6 +296,62 @@ static int pin_all(struct instance *in)
 			return err;
 		}
 	}
+	return 0;
+}
+
+static int save_state(struct instance *in)
+{
+	int err = xgro_fault("state");
+
+	in->state_written = true;
+	if (!err)
+		err = xgro_state_write(&in->st);
+	if (err)
+		pr_err("state file in %s: %s", XGRO_RUN_DIR, strerror(-err));
+	return err;
+}
+
+/*
+ * net.ipv4.conf.all.rp_filter applies on top of the tap's own setting
+ * (the kernel takes the larger): reinjected packets would fail it. Off
+ * while attached; the original goes to the state file before the change,
+ * so that whatever ends this process, `detach` can put it back.
+ */
+static int rp_filter_all_off(struct instance *in)
+{
+	const char *path = "/proc/sys/net/ipv4/conf/all/rp_filter";
+	struct xgro_sysctl_saved *c = &in->st.sysctl[in->st.nsysctl];
+	char val[32] = "";
+	FILE *f = fopen(path, "r");
+	int err;
+
+	if (!f || !fgets(val, sizeof(val), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	val[strcspn(val, "\n")] = 0;
+	if (!strcmp(val, "0") || in->st.nsysctl >= 8)
+		return 0;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(c->value, sizeof(c->value), "%s", val);
+	snprintf(c->set, sizeof(c->set), "0");
+	in->st.nsysctl++;
+	if ((err = save_state(in)))
+		return err;
+	f = fopen(path, "w");
+	err = !f || fputs("0\n", f) < 0 ? -errno : 0;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (!err)
+		err = xgro_fault("sysctl");
+	if (err) {
+		pr_err("%s: %s", path, strerror(-err));
+		return err;
+	}
+	pr_warn("%s was %s: set to 0 while attached (reinjected packets would "
+		"fail it), restored on exit", path, val);
 	return 0;
 }
 
@@ -303,13 +373,20 @@ static void teardown(struct instance *in)
 static int claim(const struct attach_opts *o, struct instance *in)
 {
 	struct xgro_state old;
+	int err = xgro_fault("claim");
 
+	if (err) {
+		pr_err("instance state %s/%s.state: %s", XGRO_RUN_DIR, in->st.id,
+		       strerror(-err));
+		return err;
+	}
 	if (xgro_state_read(in->st.id, &old))
 		return 0;
 	if (xgro_pid_alive(old.pid)) {
-		pr_err("interface '%s': already attached by xgro pid %d (pins in %s); "
+		pr_err("interface '%s': already attached by xgro pid %d (pins in %s%s); "
 		       "use --pin-dir for another instance of the same name",
-		       o->ifname, old.pid, old.pin_dir);
+		       o->ifname, old.pid, old.pin_dir,
+		       old.netns == in->st.netns ? "" : ", another network namespace");
 		return -EBUSY;
 	}
 	pr_warn("cleaning up after a dead instance (pid %d)", old.pid);
@@ -324,8 +401,8 @@ static int load(const struct attach_opts *o, struct instance *in)
 	int err;
 
 	in->skel = xgro__open();
-	if (!in->skel) {
-		err = -errno;
+	err = in->skel ? xgro_fault("load") : -errno;
+	if (err) {
 		pr_err("opening the XDP program: %s", strerror(-err));
 		return err;
 	}
@@ -355,16 +432,23 @@ static int link_xdp(const struct attach_opts *o, struct instance *in)
 	uint32_t len = sizeof(li);
 	int fd, err;
 
-	fd = bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp),
-			     in->st.ifindex, BPF_XDP, &lo);
+	err = xgro_fault("link");
+	fd = err ? -1 :
+		   bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp),
+				   in->st.ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
-		err = -errno;
+		err = err ? err : -errno;
 		if (err == -EBUSY || err == -EEXIST)
 			pr_err("interface '%s': already has an XDP program",
 			       o->ifname);
 		else if (err == -EOPNOTSUPP && !o->skb_mode)
 			pr_err("interface '%s': no native XDP in its driver (try --mode skb)",
 			       o->ifname);
+		else if (err == -ERANGE)
+			pr_err("interface '%s': MTU %d is too large for native XDP "
+			       "in its driver (veth: about 3,500 bytes without "
+			       "multi-buffer XDP); lower it, or use --mode skb",
+			       o->ifname, xgro_mtu(o->ifname));
 		else
 			pr_err("interface '%s': attaching XDP: %s", o->ifname,
 			       strerror(-err));
@@ -395,6 +479,12 @@ int cmd_attach(int argc, char **argv)
 	in.st.ifindex = (int)if_nametoindex(o.ifname);
 	if (!in.st.ifindex) {
 		pr_err("interface '%s': %s", o.ifname, strerror(ENODEV));
+		return EXIT_RUNTIME;
+	}
+	if (xgro_is_loopback(o.ifname)) {
+		pr_err("interface '%s': loopback: its frames never cross a wire "
+		       "and are handed to the stack whole; nothing to merge",
+		       o.ifname);
 		return EXIT_RUNTIME;
 	}
 	nq = xgro_rx_queues(o.ifname);
@@ -439,37 +529,33 @@ int cmd_attach(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if ((err = load(&o, &in)) || (err = pin_all(&in)))
+	/* A transaction: each step is undone, in reverse, by teardown() when
+	 * a later one fails. The state file is written before anything it
+	 * must let `detach` undo after a crash (pins, sysctls). */
+	if ((err = load(&o, &in)) || (err = pin_all(&in)) ||
+	    (err = save_state(&in)))
 		goto fail;
-	/* state before the link: from here on a crash leaves pins that
-	 * `detach` must find */
-	in.state_written = true;
-	err = xgro_state_write(&in.st);
-	if (err) {
-		pr_err("state file in %s: %s", XGRO_RUN_DIR, strerror(-err));
+	if (o.dp.sink == XGRO_SINK_TAP && (err = rp_filter_all_off(&in)))
 		goto fail;
-	}
-	if ((err = link_xdp(&o, &in)))
+	if ((err = link_xdp(&o, &in)) || (err = save_state(&in)))
 		goto fail;
 	err = xgro_dp_start(&in.dp, &o.dp, &in.st, in.skel->obj);
-	if (err)
+	if (err || (err = save_state(&in)))
 		goto fail;
-	err = xgro_state_write(&in.st);
-	if (err) {
-		pr_err("state file in %s: %s", XGRO_RUN_DIR, strerror(-err));
-		goto fail;
-	}
 	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u worker%s, "
 		"AF_XDP %s, reinject %s",
 		o.ifname, in.st.mode, in.st.prog_id, in.st.queues,
 		in.st.queues == 1 ? "" : "s", in.st.workers,
 		in.st.workers == 1 ? "" : "s", in.st.xsk_mode, in.st.reinject);
 	while (!stop_signal) {
-		err = xgro_dp_poll(in.dp, 200);
+		err = xgro_dp_poll(in.dp, XGRO_WATCH_MS);
 		if (err) {
 			pr_err("data path: %s", strerror(-err));
 			break;
 		}
+		/* says why itself when the instance must end */
+		if ((err = xgro_dp_watch(in.dp)))
+			break;
 	}
 	if (stop_signal)
 		pr_info("xgro: %s: detaching", strsignal(stop_signal));

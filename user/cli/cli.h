@@ -5,6 +5,8 @@
 
 #include <limits.h>
 #include <net/if.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,7 +38,8 @@ const char *xgro_config_help(const char *key);
 /* ---- state.c: one instance's state under /run/xgro ---- */
 struct xgro_sysctl_saved {
 	char path[128];
-	char value[32];
+	char value[32]; /* before xgro: restored on exit */
+	char set[32];	/* what xgro wrote: restored only if still this */
 };
 
 struct xgro_state {
@@ -45,6 +48,7 @@ struct xgro_state {
 	int ifindex;
 	int pid;
 	char pin_dir[PATH_MAX];
+	char pin_made[PATH_MAX]; /* the first directory of pin_dir we made */
 	char mode[8]; /* native, skb */
 	uint32_t prog_id, link_id;
 	uint32_t queues, workers;
@@ -66,6 +70,19 @@ int xgro_state_write(const struct xgro_state *s);
 int xgro_state_read(const char *id, struct xgro_state *s);
 void xgro_state_remove(const char *id);
 bool xgro_pid_alive(int pid);
+/* A network namespace named on the command line: NULL is the caller's, a
+ * name from `ip netns`, a path, or an inode; "all" gives 0 (any). */
+int xgro_netns_resolve(const char *arg, uint64_t *ino);
+/* Moves this thread into network namespace `ino`, found as pid's or by
+ * its `ip netns` name; 0 if already there, -ENOENT if it is nowhere. */
+int xgro_netns_enter(uint64_t ino, int pid);
+/* How status names a namespace: its `ip netns` name, if it has one. */
+const char *xgro_netns_name(uint64_t ino, char *buf, size_t n);
+/* The instance a command acts on: interface ifname (with pin_dir, if not
+ * NULL) in namespace netns (as xgro_netns_resolve takes it). 0, or
+ * -ENOENT / -EEXIST (ambiguous), said on stderr. */
+int xgro_instance_find(const char *ifname, const char *pin_dir,
+		       const char *netns, struct xgro_state *st);
 /* Calls fn for every state file; returns what fn returned if non-zero. */
 int xgro_state_each(int (*fn)(const struct xgro_state *s, void *u), void *u);
 /* The maps an instance pins, by name, NULL-terminated. */
@@ -74,12 +91,19 @@ extern const char *const xgro_pin_names[];
 void xgro_state_cleanup(const struct xgro_state *s);
 
 /* ---- util.c ---- */
+/* Digits only, min..max. 0 or -EINVAL. */
 int xgro_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-/* "0-2,5" into a bitmask of at most 64 CPUs; returns count or -EINVAL. */
-int xgro_parse_cpus(const char *s, uint64_t *mask);
+/* "0-2,5" into a CPU set; returns the count, -ERANGE for a CPU the
+ * machine lacks, or -EINVAL. */
+int xgro_parse_cpus(const char *s, cpu_set_t *set);
 int xgro_rx_queues(const char *ifname); /* >= 1, or -errno */
 int xgro_bpffs_ensure(void);
-int xgro_mkdir_p(const char *path, unsigned mode);
+/* mkdir -p; `made` (if not NULL) gets the first directory it created,
+ * empty if none, so that the caller can remove exactly those. */
+int xgro_mkdir_p(const char *path, unsigned mode, char *made, size_t n);
+bool xgro_on_bpffs(const char *dir);
+int xgro_mtu(const char *ifname); /* or -errno */
+bool xgro_is_loopback(const char *ifname);
 const char *xgro_pin_dir(const char *ifname, const char *opt, char *buf,
 			 size_t n);
 
@@ -87,8 +111,9 @@ const char *xgro_pin_dir(const char *ifname, const char *opt, char *buf,
 struct xgro_maps {
 	int config, counters, flows, worker_stats;
 };
-/* Opens the pinned maps of an instance (by interface, optional pin dir). */
-int xgro_maps_open(const char *ifname, const char *pin_dir,
+/* Opens the pinned maps of a live instance, found as by
+ * xgro_instance_find. */
+int xgro_maps_open(const char *ifname, const char *pin_dir, const char *netns,
 		   struct xgro_maps *m, struct xgro_state *st);
 void xgro_maps_close(struct xgro_maps *m);
 

@@ -20,26 +20,30 @@
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option lo[] = { { "pin-dir", 1, NULL, 'p' },
+					    { "netns", 1, NULL, 'n' },
 					    { "help", 0, NULL, 'h' },
 					    { 0 } };
-	const char *pin_dir = NULL, *ifname;
+	const char *usage = "usage: xgro detach IFACE [--pin-dir DIR] "
+			    "[--netns NAME|PATH]\n";
+	const char *pin_dir = NULL, *netns = NULL, *ifname;
 	struct xgro_state st;
-	char id[160];
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (c == 'p') {
 			pin_dir = optarg;
+		} else if (c == 'n') {
+			netns = optarg;
 		} else if (c == 'h') {
-			printf("usage: xgro detach IFACE [--pin-dir DIR]\n");
+			fputs(usage, stdout);
 			return 0;
 		} else {
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: xgro detach IFACE [--pin-dir DIR]\n");
+		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
 	ifname = argv[optind];
@@ -47,13 +51,12 @@ int cmd_detach(int argc, char **argv)
 		pr_err("detach: needs root");
 		return EXIT_RUNTIME;
 	}
-	xgro_state_id(id, sizeof(id), ifname, pin_dir);
-	if (xgro_state_read(id, &st)) {
-		pr_err("interface '%s': no xgro instance", ifname);
+	if (xgro_instance_find(ifname, pin_dir, netns, &st))
 		return EXIT_RUNTIME;
-	}
 	if (xgro_pid_alive(st.pid)) {
-		if (kill(st.pid, SIGTERM)) {
+		/* SIGCONT too: a stopped instance would take the SIGTERM only
+		 * when someone resumed it */
+		if (kill(st.pid, SIGTERM) || kill(st.pid, SIGCONT)) {
 			pr_err("interface '%s': signalling pid %d: %s", ifname,
 			       st.pid, strerror(errno));
 			return EXIT_RUNTIME;
@@ -66,9 +69,14 @@ int cmd_detach(int argc, char **argv)
 			       ifname, st.pid);
 			return EXIT_RUNTIME;
 		}
-		if (xgro_state_read(id, &st))
+		if (xgro_state_read(st.id, &st))
 			return 0;
 	}
+	/* sysctls are restored in the namespace they were changed in, which
+	 * --netns may have named from outside */
+	if (xgro_netns_enter(st.netns, st.pid))
+		pr_warn("the network namespace of pid %d is gone or has no name",
+			st.pid);
 	pr_info("xgro: %s: cleaning up after pid %d", ifname, st.pid);
 	xgro_state_cleanup(&st);
 	return 0;

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "link.h"
 
 /* How long to wait for every worker to sample its socket after the
  * counters were read: a few sample periods (a worker loops at least every
@@ -100,65 +101,22 @@ static bool all_sampled_after(const struct xgro_worker_stats *q, uint32_t nq,
 	return true;
 }
 
-/* RX drops of the interface from IFLA_STATS64: netlink answers in the
- * caller's network namespace, whereas /sys/class/net is that of whoever
- * mounted /sys (nsenter keeps the host's). */
+/* RX drops of the interface (rtnetlink: the caller's namespace). */
 static int iface_stats(const char *ifname, struct xgro_loss *l)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req = {
-		.nh = { .nlmsg_len = sizeof(req),
-			.nlmsg_type = RTM_GETLINK,
-			.nlmsg_flags = NLM_F_REQUEST },
-		.ifi = { .ifi_family = AF_UNSPEC },
-	};
-	char buf[16384];
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	ssize_t n;
-	int fd, err = -ENOENT;
+	struct rtnl_link_stats64 s;
+	int ifindex = (int)if_nametoindex(ifname), err;
 
-	req.ifi.ifi_index = (int)if_nametoindex(ifname);
-	if (!req.ifi.ifi_index)
+	if (!ifindex)
 		return -errno;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, sizeof(req), 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-		struct rtattr *a;
-		int len;
-
-		if (nh->nlmsg_type != RTM_NEWLINK)
-			continue;
-		a = IFLA_RTA(NLMSG_DATA(nh));
-		len = (int)IFLA_PAYLOAD(nh);
-		for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-			struct rtnl_link_stats64 s;
-
-			if (a->rta_type != IFLA_STATS64 ||
-			    RTA_PAYLOAD(a) < sizeof(s))
-				continue;
-			memcpy(&s, RTA_DATA(a), sizeof(s));
-			l->if_rx_dropped = s.rx_dropped;
-			l->if_rx_missed_errors = s.rx_missed_errors;
-			l->if_rx_fifo_errors = s.rx_fifo_errors;
-			l->if_rx_over_errors = s.rx_over_errors;
-			err = 0;
-		}
-	}
-out:
-	close(fd);
-	return err;
+	err = xgro_link_attr(ifindex, IFLA_STATS64, &s, sizeof(s));
+	if (err)
+		return err;
+	l->if_rx_dropped = s.rx_dropped;
+	l->if_rx_missed_errors = s.rx_missed_errors;
+	l->if_rx_fifo_errors = s.rx_fifo_errors;
+	l->if_rx_over_errors = s.rx_over_errors;
+	return 0;
 }
 
 int xgro_loss_read(int counters_fd, int ws_fd, uint32_t nq, const char *ifname,

@@ -23,7 +23,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xgro COMMAND [ARGS]   (xgro COMMAND --help for its options)\n\n");
+	fprintf(f, "usage: xgro COMMAND [ARGS]   (xgro COMMAND --help for its options)\n"
+		   "       xgro --version\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-7s %-34s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].help);
@@ -41,6 +42,10 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("xgro %s\n", XGRO_VERSION);
+		return 0;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "help")) {

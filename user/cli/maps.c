@@ -24,19 +24,14 @@ static int open_pin(const char *dir, const char *name, int *fd)
 	return 0;
 }
 
-int xgro_maps_open(const char *ifname, const char *pin_dir,
+int xgro_maps_open(const char *ifname, const char *pin_dir, const char *netns,
 		   struct xgro_maps *m, struct xgro_state *st)
 {
-	char id[160];
 	int err;
 
 	memset(m, -1, sizeof(*m));
-	xgro_state_id(id, sizeof(id), ifname, pin_dir);
-	if (xgro_state_read(id, st)) {
-		pr_err("interface '%s': no xgro instance (nothing in %s/%s.state)",
-		       ifname, XGRO_RUN_DIR, id);
-		return -ENOENT;
-	}
+	if ((err = xgro_instance_find(ifname, pin_dir, netns, st)))
+		return err;
 	if (!xgro_pid_alive(st->pid)) {
 		pr_err("interface '%s': the instance (pid %d) is gone; "
 		       "'xgro detach %s' cleans up after it",

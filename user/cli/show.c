@@ -18,7 +18,7 @@
 #include "log.h"
 
 struct show_opts {
-	const char *ifname, *pin_dir;
+	const char *ifname, *pin_dir, *netns;
 	bool json;
 	uint32_t watch, top;
 };
@@ -29,7 +29,8 @@ static int parse_show(int argc, char **argv, const char *cmd, bool need_if,
 	static const struct option lo[] = {
 		{ "json", 0, NULL, 'j' },     { "watch", 1, NULL, 'w' },
 		{ "top", 1, NULL, 't' },      { "pin-dir", 1, NULL, 'p' },
-		{ "help", 0, NULL, 'h' },     { 0 },
+		{ "netns", 1, NULL, 'n' },    { "help", 0, NULL, 'h' },
+		{ 0 },
 	};
 	int c;
 
@@ -57,8 +58,14 @@ static int parse_show(int argc, char **argv, const char *cmd, bool need_if,
 		case 'p':
 			o->pin_dir = optarg;
 			break;
+		case 'n':
+			o->netns = optarg;
+			break;
 		case 'h':
-			printf("usage: xgro %s %sIFACE%s [--json]%s%s [--pin-dir DIR]\n",
+			printf("usage: xgro %s %sIFACE%s [--json]%s%s [--pin-dir DIR] "
+			       "[--netns NAME|PATH|all]\n"
+			       "  --netns: the instances of that network namespace "
+			       "(default: this one's)\n",
 			       cmd, need_if ? "" : "[", need_if ? "" : "]",
 			       watch ? " [--watch SECONDS]" : "",
 			       top ? " [--top N]" : "");
@@ -239,10 +246,43 @@ static int status_loss(const struct xgro_state *s, struct xgro_loss *l)
 	return err;
 }
 
+static const char *const halt_names[XGRO_HALT_MAX] = {
+	[XGRO_HALT_NONE] = "",
+	[XGRO_HALT_SINK_DOWN] = "sink_down",
+	[XGRO_HALT_SINK_ERRORS] = "sink_errors",
+	[XGRO_HALT_RP_FILTER] = "rp_filter",
+};
+static const char *const halt_text[XGRO_HALT_MAX] = {
+	[XGRO_HALT_NONE] = "",
+	[XGRO_HALT_SINK_DOWN] = "the sink is down",
+	[XGRO_HALT_SINK_ERRORS] = "writes to the sink fail",
+	[XGRO_HALT_RP_FILTER] = "reverse-path filtering drops reinjected packets",
+};
+
+/* Why the instance stopped steering: the first queue's beacon says (the
+ * data path halts them all together). */
+static int read_halt(const struct xgro_state *s)
+{
+	char path[PATH_MAX + 16];
+	struct xgro_beacon b;
+	uint32_t zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/heartbeat", s->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return XGRO_HALT_NONE;
+	if (bpf_map_lookup_elem(fd, &zero, &b) || b.halt >= XGRO_HALT_MAX)
+		b.halt = XGRO_HALT_NONE;
+	close(fd);
+	return (int)b.halt;
+}
+
 struct status_ctx {
 	const char *ifname;
+	uint64_t netns; /* 0: every namespace */
 	bool json;
-	int shown;
+	int shown, elsewhere;
 	struct json j;
 	struct xgro_loss loss;
 };
@@ -254,9 +294,17 @@ static int status_one(const struct xgro_state *s, void *u)
 	struct xgro_config cfg;
 	struct steer_census census;
 	bool have_cfg, have_loss;
+	char ns[PATH_MAX];
+	int halt;
 
 	if (c->ifname && strcmp(c->ifname, s->ifname))
 		return 0;
+	if (c->netns && s->netns != c->netns) {
+		c->elsewhere++;
+		return 0;
+	}
+	xgro_netns_name(s->netns, ns, sizeof(ns));
+	halt = alive ? read_halt(s) : XGRO_HALT_NONE;
 	have_cfg = alive && !read_config(s->pin_dir, &cfg);
 	have_loss = alive && !status_loss(s, &c->loss);
 	memset(&census, 0, sizeof(census));
@@ -277,6 +325,9 @@ static int status_one(const struct xgro_state *s, void *u)
 		json_str(&c->j, "reinject", s->reinject);
 		json_str(&c->j, "gso", s->gso);
 		json_str(&c->j, "pin_dir", s->pin_dir);
+		json_str(&c->j, "netns", ns);
+		json_u64(&c->j, "netns_inode", s->netns);
+		json_str(&c->j, "steering_halted", halt_names[halt]);
 		if (have_loss) {
 			json_u64(&c->j, "lost", c->loss.lost);
 			json_bool(&c->j, "reconciled", c->loss.reconciled);
@@ -291,8 +342,14 @@ static int status_one(const struct xgro_state *s, void *u)
 		json_obj_close(&c->j);
 		return 0;
 	}
-	printf("%s: %s (pid %d)\n", s->ifname, alive ? "attached" : "DEAD, run 'xgro detach'",
+	printf("%s: %s (pid %d)\n", s->ifname,
+	       !alive ? "DEAD, run 'xgro detach'" :
+	       halt   ? "attached, STEERING HALTED" : "attached",
 	       s->pid);
+	if (halt)
+		printf("  halted    %s: every frame goes up %s\n", halt_text[halt],
+		       s->ifname);
+	printf("  netns     %s\n", ns);
 	printf("  xdp       %s mode, program id %u, link id %u\n", s->mode,
 	       s->prog_id, s->link_id);
 	printf("  queues    %u, workers %u, AF_XDP %s\n", s->queues, s->workers,
@@ -334,6 +391,10 @@ int cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	c.ifname = o.ifname;
 	c.json = o.json;
+	if (xgro_netns_resolve(o.netns, &c.netns)) {
+		pr_err("network namespace '%s': not found", o.netns);
+		return EXIT_RUNTIME;
+	}
 	if (c.json) {
 		json_begin(&c.j, stdout);
 		json_arr_open(&c.j, "instances");
@@ -343,9 +404,13 @@ int cmd_status(int argc, char **argv)
 		json_arr_close(&c.j);
 		json_end(&c.j);
 	} else if (!c.shown) {
-		printf("no xgro instance%s%s\n", o.ifname ? " on " : "",
-		       o.ifname ? o.ifname : "");
+		printf("no xgro instance%s%s%s\n", o.ifname ? " on " : "",
+		       o.ifname ? o.ifname : "",
+		       c.netns ? " in this network namespace" : "");
 	}
+	if (!c.json && c.elsewhere)
+		printf("(%d more in other network namespaces: --netns all)\n",
+		       c.elsewhere);
 	if (o.ifname && !c.shown) {
 		if (c.json)
 			return EXIT_RUNTIME;
@@ -378,6 +443,7 @@ static const char *const cnt_names[XGRO_CNT_MAX] = {
 	[XGRO_CNT_PASS_RELEASED] = "pass_released",
 	[XGRO_CNT_PASS_PRESSURE] = "pass_pressure",
 	[XGRO_CNT_PASS_LAGGING] = "pass_lagging",
+	[XGRO_CNT_PASS_HALTED] = "pass_halted",
 };
 
 static const char *const eng_names[] = {
@@ -584,7 +650,7 @@ int cmd_stats(int argc, char **argv)
 
 	if (parse_show(argc, argv, "stats", true, true, false, &o))
 		return EXIT_USAGE;
-	if (xgro_maps_open(o.ifname, o.pin_dir, &m, &st))
+	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
 	l = malloc(sizeof(*l));
 	if (!l) {
@@ -603,6 +669,7 @@ int cmd_stats(int argc, char **argv)
 		}
 		steer_census(st.pin_dir, &census);
 		print_stats(&o, l, &census);
+		fflush(stdout); /* --watch into a pipe shows each sample */
 		if (!o.watch || !xgro_pid_alive(st.pid))
 			break;
 		sleep(o.watch);
@@ -649,7 +716,7 @@ int cmd_flows(int argc, char **argv)
 
 	if (parse_show(argc, argv, "flows", true, false, true, &o))
 		return EXIT_USAGE;
-	if (xgro_maps_open(o.ifname, o.pin_dir, &m, &st))
+	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
 	per = calloc((size_t)ncpu, sizeof(*per));
 	if (!per)
@@ -672,7 +739,9 @@ int cmd_flows(int argc, char **argv)
 			r.st.steered += p->steered;
 			r.st.passed += p->passed;
 			r.st.tcp_flags |= p->tcp_flags;
-			if (!r.st.first_ns || p->first_ns < r.st.first_ns)
+			/* a CPU that has seen the flow has its first time */
+			if (p->first_ns &&
+			    (!r.st.first_ns || p->first_ns < r.st.first_ns))
 				r.st.first_ns = p->first_ns;
 			if (p->last_ns > r.st.last_ns)
 				r.st.last_ns = p->last_ns;
@@ -744,31 +813,49 @@ int cmd_flows(int argc, char **argv)
 
 int cmd_set(int argc, char **argv)
 {
+	static const struct option lo[] = { { "pin-dir", 1, NULL, 'p' },
+					    { "netns", 1, NULL, 'n' },
+					    { "help", 0, NULL, 'h' },
+					    { 0 } };
+	const char *usage = "usage: xgro set IFACE [--pin-dir DIR] "
+			    "[--netns NAME|PATH] KEY=VALUE...\n";
+	const char *pin_dir = NULL, *netns = NULL, *ifname;
 	struct xgro_maps m;
 	struct xgro_state st;
 	struct xgro_config c;
 	uint32_t zero = 0;
-	int i;
+	int i, first;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: xgro set IFACE KEY=VALUE...\nkeys:\n");
-		for (i = 0; xgro_config_keys[i]; i++)
-			printf("  %-16s %s\n", xgro_config_keys[i],
-			       xgro_config_help(xgro_config_keys[i]));
-		return 0;
+	optind = 1;
+	while ((i = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (i == 'p') {
+			pin_dir = optarg;
+		} else if (i == 'n') {
+			netns = optarg;
+		} else if (i == 'h') {
+			printf("%skeys:\n", usage);
+			for (i = 0; xgro_config_keys[i]; i++)
+				printf("  %-16s %s\n", xgro_config_keys[i],
+				       xgro_config_help(xgro_config_keys[i]));
+			return 0;
+		} else {
+			return EXIT_USAGE;
+		}
 	}
-	if (argc < 3) {
-		fprintf(stderr, "usage: xgro set IFACE KEY=VALUE...\n");
+	if (argc - optind < 2) {
+		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (xgro_maps_open(argv[1], NULL, &m, &st))
+	ifname = argv[optind];
+	first = optind + 1;
+	if (xgro_maps_open(ifname, pin_dir, netns, &m, &st))
 		return EXIT_RUNTIME;
 	if (bpf_map_lookup_elem(m.config, &zero, &c)) {
-		pr_err("interface '%s': reading config: %s", argv[1], strerror(errno));
+		pr_err("interface '%s': reading config: %s", ifname, strerror(errno));
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
-	for (i = 2; i < argc; i++) {
+	for (i = first; i < argc; i++) {
 		char key[64], *eq = strchr(argv[i], '=');
 		int err;
 
@@ -792,12 +879,12 @@ int cmd_set(int argc, char **argv)
 	}
 	if (c.csum_mode == XGRO_CSUM_FOLD && !strncmp(st.reinject, "veth:", 5)) {
 		fprintf(stderr, "xgro: set: csum=fold needs the tap sink; %s uses %s\n",
-			argv[1], st.reinject);
+			ifname, st.reinject);
 		xgro_maps_close(&m);
 		return EXIT_USAGE;
 	}
 	if (bpf_map_update_elem(m.config, &zero, &c, BPF_EXIST)) {
-		pr_err("interface '%s': writing config: %s", argv[1], strerror(errno));
+		pr_err("interface '%s': writing config: %s", ifname, strerror(errno));
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}

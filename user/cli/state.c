@@ -6,6 +6,8 @@
  * leave behind, so that `detach` can undo it.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +45,7 @@ int xgro_state_write(const struct xgro_state *s)
 	FILE *f;
 	int err;
 
-	err = xgro_mkdir_p(XGRO_RUN_DIR, 0755);
+	err = xgro_mkdir_p(XGRO_RUN_DIR, 0755, NULL, 0);
 	if (err)
 		return err;
 	path_of(path, sizeof(path), s->id, "state");
@@ -51,16 +53,20 @@ int xgro_state_write(const struct xgro_state *s)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
+	/* one key and its value per line: the value is the rest of the line,
+	 * spaces and all (a pin directory may have them) */
 	fprintf(f, "ifname %s\nifindex %d\npid %d\npin_dir %s\nmode %s\n",
 		s->ifname, s->ifindex, s->pid, s->pin_dir, s->mode);
+	if (s->pin_made[0])
+		fprintf(f, "pin_made %s\n", s->pin_made);
 	fprintf(f, "prog_id %u\nlink_id %u\nqueues %u\nworkers %u\n",
 		s->prog_id, s->link_id, s->queues, s->workers);
 	fprintf(f, "xsk_mode %s\nreinject %s\ntap %s\ngso %s\n", s->xsk_mode,
 		s->reinject, s->tap[0] ? s->tap : "-", s->gso[0] ? s->gso : "-");
 	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
 	for (int i = 0; i < s->nsysctl; i++)
-		fprintf(f, "sysctl %s %s\n", s->sysctl[i].path,
-			s->sysctl[i].value);
+		fprintf(f, "sysctl %s %s %s\n", s->sysctl[i].path,
+			s->sysctl[i].value, s->sysctl[i].set);
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
 	path_of(path, sizeof(path), s->id, "pid");
@@ -83,11 +89,15 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char key[32], a[PATH_MAX], b[64] = "";
+		char key[32], *a, p[128], v[32], w[32];
 
 		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%31s %4095s %63s", key, a, b) < 2)
+		a = strchr(line, ' ');
+		if (!a || (size_t)(a - line) >= sizeof(key))
 			continue;
+		memcpy(key, line, (size_t)(a - line));
+		key[a - line] = 0;
+		a++;
 		if (!strcmp(key, "ifname"))
 			snprintf(s->ifname, sizeof(s->ifname), "%s", a);
 		else if (!strcmp(key, "ifindex"))
@@ -96,6 +106,8 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			s->pid = atoi(a);
 		else if (!strcmp(key, "pin_dir"))
 			snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", a);
+		else if (!strcmp(key, "pin_made"))
+			snprintf(s->pin_made, sizeof(s->pin_made), "%s", a);
 		else if (!strcmp(key, "mode"))
 			snprintf(s->mode, sizeof(s->mode), "%s", a);
 		else if (!strcmp(key, "prog_id"))
@@ -116,12 +128,13 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			snprintf(s->gso, sizeof(s->gso), "%s", a);
 		else if (!strcmp(key, "netns"))
 			s->netns = strtoull(a, NULL, 10);
-		else if (!strcmp(key, "sysctl") && s->nsysctl < 8 && b[0]) {
-			snprintf(s->sysctl[s->nsysctl].path,
-				 sizeof(s->sysctl[0].path), "%s", a);
-			snprintf(s->sysctl[s->nsysctl].value,
-				 sizeof(s->sysctl[0].value), "%s", b);
-			s->nsysctl++;
+		else if (!strcmp(key, "sysctl") && s->nsysctl < 8 &&
+			 sscanf(a, "%127s %31s %31s", p, v, w) == 3) {
+			struct xgro_sysctl_saved *c = &s->sysctl[s->nsysctl++];
+
+			snprintf(c->path, sizeof(c->path), "%s", p);
+			snprintf(c->value, sizeof(c->value), "%s", v);
+			snprintf(c->set, sizeof(c->set), "%s", w);
 		}
 	}
 	fclose(f);
@@ -143,6 +156,148 @@ uint64_t xgro_netns_id(void)
 	struct stat st;
 
 	return stat("/proc/self/ns/net", &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+int xgro_netns_resolve(const char *arg, uint64_t *ino)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint32_t n;
+
+	if (!arg) {
+		*ino = xgro_netns_id();
+		return 0;
+	}
+	if (!strcmp(arg, "all")) {
+		*ino = 0;
+		return 0;
+	}
+	if (strchr(arg, '/'))
+		snprintf(path, sizeof(path), "%s", arg);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", arg);
+	if (!stat(path, &st)) {
+		*ino = (uint64_t)st.st_ino;
+		return 0;
+	}
+	if (!xgro_parse_u32(arg, 1, UINT32_MAX, &n)) {
+		*ino = n; /* an inode, as status prints it */
+		return 0;
+	}
+	return -ENOENT;
+}
+
+const char *xgro_netns_name(uint64_t ino, char *buf, size_t n)
+{
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+
+	if (!stat("/proc/1/ns/net", &st) && (uint64_t)st.st_ino == ino) {
+		snprintf(buf, n, "the host's (net:[%llu])", (unsigned long long)ino);
+		return buf;
+	}
+	snprintf(buf, n, "net:[%llu]", (unsigned long long)ino);
+	d = opendir("/run/netns");
+	while (d && (e = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		if (!stat(path, &st) && (uint64_t)st.st_ino == ino) {
+			snprintf(buf, n, "%s (net:[%llu])", e->d_name,
+				 (unsigned long long)ino);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	return buf;
+}
+
+int xgro_netns_enter(uint64_t ino, int pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int fd = -1, err;
+
+	if (ino == xgro_netns_id())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (pid > 0 && !stat(path, &st) && (uint64_t)st.st_ino == ino)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	d = fd < 0 ? opendir("/run/netns") : NULL;
+	while (d && fd < 0 && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		if (e->d_name[0] != '.' && !stat(path, &st) &&
+		    (uint64_t)st.st_ino == ino)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (d)
+		closedir(d);
+	if (fd < 0)
+		return -ENOENT;
+	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+struct find_ctx {
+	const char *ifname, *pin_dir;
+	uint64_t netns;
+	struct xgro_state *st;
+	int here, elsewhere;
+	struct xgro_state other;
+};
+
+static int find_one(const struct xgro_state *s, void *u)
+{
+	struct find_ctx *c = u;
+
+	if (strcmp(s->ifname, c->ifname) ||
+	    (c->pin_dir && strcmp(s->pin_dir, c->pin_dir)))
+		return 0;
+	if (c->netns && s->netns != c->netns) {
+		if (!c->elsewhere++)
+			c->other = *s;
+		return 0;
+	}
+	if (!c->here++)
+		*c->st = *s;
+	return 0;
+}
+
+int xgro_instance_find(const char *ifname, const char *pin_dir,
+		       const char *netns, struct xgro_state *st)
+{
+	struct find_ctx c = { .ifname = ifname, .pin_dir = pin_dir, .st = st };
+	char name[PATH_MAX];
+
+	if (xgro_netns_resolve(netns, &c.netns)) {
+		pr_err("network namespace '%s': not found (want a name from "
+		       "'ip netns', a path, an inode, or all)", netns);
+		return -ENOENT;
+	}
+	xgro_state_each(find_one, &c);
+	if (c.here > 1) {
+		pr_err("interface '%s': %d xgro instances%s; name one with --pin-dir",
+		       ifname, c.here, netns ? "" : " in this network namespace");
+		return -EEXIST;
+	}
+	if (c.here)
+		return 0;
+	if (c.elsewhere)
+		pr_err("interface '%s': no xgro instance in %s network namespace; "
+		       "pid %d serves one in %s (run there, or add --netns)",
+		       ifname, netns ? "that" : "this", c.other.pid,
+		       xgro_netns_name(c.other.netns, name, sizeof(name)));
+	else
+		pr_err("interface '%s': no xgro instance%s", ifname,
+		       pin_dir ? " with those pins" : "");
+	return -ENOENT;
 }
 
 bool xgro_pid_alive(int pid)
@@ -193,6 +348,55 @@ const char *const xgro_pin_names[] = { "config",    "counters",
 					  "heartbeat", "worker_stats",
 					  "xsks",      NULL };
 
+/* The parents of the pin directory that attach made, deepest first. */
+static void remove_made_parents(const struct xgro_state *s)
+{
+	size_t top = strlen(s->pin_made);
+	char dir[PATH_MAX];
+
+	if (!top || strncmp(s->pin_dir, s->pin_made, top) ||
+	    (s->pin_dir[top] && s->pin_dir[top] != '/'))
+		return;
+	snprintf(dir, sizeof(dir), "%s", s->pin_dir);
+	for (char *slash; (slash = strrchr(dir, '/')) && (size_t)(slash - dir) >= top;) {
+		*slash = 0;
+		if (rmdir(dir) && errno != ENOENT)
+			return; /* somebody else's is in it now */
+	}
+}
+
+static void read_line(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f && !fgets(buf, (int)n, f))
+		buf[0] = 0;
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* Back to the value before xgro, unless someone changed it since: an
+ * administrator's choice made while attached stays. */
+static void restore_sysctl(const struct xgro_sysctl_saved *c)
+{
+	char now[32];
+	FILE *f;
+
+	read_line(c->path, now, sizeof(now));
+	if (strcmp(now, c->set)) {
+		pr_warn("%s is %s, not the %s xgro set: left as it is", c->path,
+			now, c->set);
+		return;
+	}
+	f = fopen(c->path, "w");
+	if (!f || fprintf(f, "%s\n", c->value) < 0)
+		pr_warn("restoring %s: %s", c->path, strerror(errno));
+	if (f && fclose(f))
+		pr_warn("restoring %s: %s", c->path, strerror(errno));
+}
+
 void xgro_state_cleanup(const struct xgro_state *s)
 {
 	char path[PATH_MAX + 32];
@@ -206,6 +410,7 @@ void xgro_state_cleanup(const struct xgro_state *s)
 	}
 	if (s->pin_dir[0] && rmdir(s->pin_dir) && errno != ENOENT)
 		pr_warn("removing %s: %s", s->pin_dir, strerror(errno));
+	remove_made_parents(s);
 	if (!strncmp(s->pin_dir, XGRO_PIN_ROOT "/", strlen(XGRO_PIN_ROOT) + 1))
 		rmdir(XGRO_PIN_ROOT); /* fails harmlessly while others use it */
 	/* the tap is not persistent: it went away with the instance's fds */
@@ -217,14 +422,7 @@ void xgro_state_cleanup(const struct xgro_state *s)
 		xgro_state_remove(s->id);
 		return;
 	}
-	for (int i = 0; i < s->nsysctl; i++) {
-		FILE *f = fopen(s->sysctl[i].path, "w");
-
-		if (!f || fprintf(f, "%s\n", s->sysctl[i].value) < 0)
-			pr_warn("restoring %s: %s", s->sysctl[i].path,
-				strerror(errno));
-		if (f)
-			fclose(f);
-	}
+	for (int i = 0; i < s->nsysctl; i++)
+		restore_sysctl(&s->sysctl[i]);
 	xgro_state_remove(s->id);
 }

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "fault.h"
 #include "log.h"
 #include "worker.h"
 
@@ -94,36 +95,21 @@ void xgro_dp_stop(struct xgro_dataplane *dp)
 }
 
 /*
- * net.ipv4.conf.all.rp_filter applies on top of the tap's own setting; if
- * it is on, turn it off while attached, keeping the original in the state
- * so that exit, or a later `detach`, restores it.
+ * The tap's default name: "xg" and the interface's. Names longer than 13
+ * characters are cut, and two such interfaces could share the cut: then
+ * 9 characters and a hash of the whole name.
  */
-static int rp_filter_all_off(struct xgro_state *st)
+static void tap_name(const char *ifname, char name[IF_NAMESIZE])
 {
-	const char *path = "/proc/sys/net/ipv4/conf/all/rp_filter";
-	char val[32] = "";
-	FILE *f = fopen(path, "r");
+	uint32_t h = 2166136261u;
 
-	if (!f || !fgets(val, sizeof(val), f)) {
-		if (f)
-			fclose(f);
-		return 0;
+	if (strlen(ifname) <= IF_NAMESIZE - 3) {
+		snprintf(name, IF_NAMESIZE, "xg%s", ifname);
+		return;
 	}
-	fclose(f);
-	val[strcspn(val, "\n")] = 0;
-	if (!strcmp(val, "0") || st->nsysctl >= 8)
-		return 0;
-	f = fopen(path, "w");
-	if (!f || fputs("0\n", f) < 0 || fclose(f)) {
-		pr_err("%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	snprintf(st->sysctl[st->nsysctl].path, sizeof(st->sysctl[0].path), "%s", path);
-	snprintf(st->sysctl[st->nsysctl].value, sizeof(st->sysctl[0].value), "%s", val);
-	st->nsysctl++;
-	pr_warn("%s was %s: set to 0 while attached (reinjected packets would "
-		"fail it), restored on exit", path, val);
-	return 0;
+	for (const char *c = ifname; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	snprintf(name, IF_NAMESIZE, "xg%.9s%04x", ifname, h & 0xffff);
 }
 
 static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
@@ -136,8 +122,10 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 		if (o->sink_name[0])
 			snprintf(name, sizeof(name), "%s", o->sink_name);
 		else
-			snprintf(name, sizeof(name), "xg%.13s", st->ifname);
-		err = xgro_sink_tap_open(&dp->sink, name, dp->nqueues);
+			tap_name(st->ifname, name);
+		err = xgro_fault("sink");
+		if (!err)
+			err = xgro_sink_tap_open(&dp->sink, name, dp->nqueues);
 		if (err == -EEXIST)
 			pr_err("tap '%s': exists already; name another with "
 			       "--reinject tap:NAME", name);
@@ -147,11 +135,17 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 			return err;
 		snprintf(st->tap, sizeof(st->tap), "%s", name);
 		snprintf(st->reinject, sizeof(st->reinject), "tap:%s", name);
-		if ((err = rp_filter_all_off(st)))
-			return err;
 	} else {
-		err = xgro_sink_veth_open(&dp->sink, o->sink_name, dp->nqueues);
-		if (err == -ENOTTY || err == -EXDEV)
+		err = xgro_fault("sink");
+		if (!err)
+			err = xgro_sink_veth_open(&dp->sink, o->sink_name,
+						  dp->nqueues, st->ifindex);
+		if (err == -ELOOP)
+			pr_err("veth '%s': its frames would come back to '%s' "
+			       "(the same interface, its peer or its bridge); "
+			       "name a veth whose peer is the stack's side",
+			       o->sink_name, st->ifname);
+		else if (err == -ENOTTY || err == -EXDEV)
 			pr_err("veth '%s': not a veth whose peer is in this "
 			       "network namespace", o->sink_name);
 		else if (err)
@@ -172,8 +166,8 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		  struct xgro_state *st, struct bpf_object *obj)
 {
 	struct xgro_dataplane *dp;
-	uint64_t cpus = o->cpus;
-	int xsks_fd, steer_fd, err, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t cpus = o->cpus;
+	int xsks_fd, steer_fd, err;
 	unsigned zc = 0;
 
 	dp = calloc(1, sizeof(*dp));
@@ -191,16 +185,20 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		goto fail;
 	}
 	dp->cfg = dp->cfg_map;
+	dp->ifindex = st->ifindex;
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", st->ifname);
 	xsks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "xsks"));
 	steer_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "steer"));
 	dp->nqueues = o->queues;
 	if ((err = open_sink(dp, o, st)))
 		goto fail;
-	if (!cpus)
-		for (int c = 0; c < ncpu && c < 64; c++)
-			cpus |= 1ull << c;
-	for (int c = 0; c < 64 && dp->nworkers < dp->nqueues; c++)
-		if (cpus & (1ull << c)) {
+	if (!CPU_COUNT(&cpus) && sched_getaffinity(0, sizeof(cpus), &cpus)) {
+		err = -errno;
+		pr_err("reading the CPUs this process may use: %s", strerror(-err));
+		goto fail;
+	}
+	for (int c = 0; c < CPU_SETSIZE && dp->nworkers < dp->nqueues; c++)
+		if (CPU_ISSET(c, &cpus)) {
 			dp->workers[dp->nworkers].cpu = c;
 			dp->workers[dp->nworkers].dp = dp;
 			dp->nworkers++;
@@ -223,8 +221,11 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		memset(q->beacon, 0, sizeof(*q->beacon));
 		q->ring = o->ring;
 		memset(q->ws, 0, sizeof(*q->ws));
-		err = xgro_queue_open(q, st->ifname, i, xsks_fd, o->xsk_mode,
-				      o->busy_poll, o->max_flows);
+		err = xgro_fault("queue");
+		if (!err)
+			err = xgro_queue_open(q, st->ifname, i, xsks_fd,
+					      o->xsk_mode, o->busy_poll,
+					      o->max_flows);
 		if (err) {
 			if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
 			    o->xsk_mode == XGRO_XSK_ZEROCOPY)
@@ -243,7 +244,9 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		struct xgro_worker *w = &dp->workers[i];
 		cpu_set_t set;
 
-		err = -pthread_create(&w->thread, NULL, xgro_worker_run, w);
+		err = xgro_fault("worker");
+		if (!err)
+			err = -pthread_create(&w->thread, NULL, xgro_worker_run, w);
 		if (err) {
 			pr_err("starting worker %u: %s", i, strerror(-err));
 			goto fail;

@@ -9,6 +9,7 @@
 #define XGRO_DATAPLANE_H
 
 #include <net/if.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,7 +46,7 @@ enum xgro_sink_kind { XGRO_SINK_TAP, XGRO_SINK_VETH };
 
 struct xgro_dp_opts {
 	uint32_t queues; /* 0: all */
-	uint64_t cpus; /* bitmask; 0: every online CPU */
+	cpu_set_t cpus; /* empty: every CPU this process may run on */
 	uint32_t max_flows;
 	uint32_t ring; /* RX and fill ring entries, a power of two */
 	enum xgro_xsk_mode xsk_mode;
@@ -64,6 +65,15 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		  struct xgro_state *st, struct bpf_object *obj);
 /* Waits up to timeout_ms; returns -errno if a worker failed. */
 int xgro_dp_poll(struct xgro_dataplane *dp, int timeout_ms);
+/* How often the owner should call xgro_dp_watch: a dead sink loses
+ * frames until the next call. */
+#define XGRO_WATCH_MS 100
+
+/* Looks at the host around the data path (watch.c): stops steering while
+ * the sink cannot deliver, resumes when it can. Call every few hundred
+ * ms. -ENODEV or -EXDEV (said on stderr) when the interface or the sink
+ * is gone or renamed: the instance must end. */
+int xgro_dp_watch(struct xgro_dataplane *dp);
 /* Stops the workers (flushing what they hold) and frees everything. */
 void xgro_dp_stop(struct xgro_dataplane *dp);
 

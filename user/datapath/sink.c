@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "sink.h"
 
 #ifndef TUN_F_USO4
@@ -117,6 +118,7 @@ int xgro_sink_tap_open(struct xgro_sink *s, const char *name, unsigned nq)
 	err = write_proc(path, "0");
 	if (err)
 		goto fail;
+	s->ifindex = (int)if_nametoindex(name);
 	if ((err = get_mac(name, s->mac)) || (err = set_up(name)))
 		goto fail;
 	return 0;
@@ -175,7 +177,18 @@ out:
 	return err;
 }
 
-int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq)
+/* Would frames written to veth end `name` (peer `peer`) reach `guard`? */
+static bool loops_to(int name, int peer, int guard)
+{
+	int master = xgro_link_master(guard);
+
+	return name == guard || peer == guard ||
+	       (master && (xgro_link_master(name) == master ||
+			   xgro_link_master(peer) == master));
+}
+
+int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq,
+			int guard)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	char peer[IF_NAMESIZE];
@@ -191,6 +204,10 @@ int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq)
 		return -EINVAL;
 	if ((err = veth_peer(name, peer)) || (err = get_mac(peer, s->mac)))
 		return err == -ENOENT ? -ENOTTY : err;
+	s->ifindex = sll.sll_ifindex;
+	s->peer_ifindex = (int)if_nametoindex(peer);
+	if (loops_to(s->ifindex, s->peer_ifindex, guard))
+		return -ELOOP;
 	for (unsigned q = 0; q < nq; q++) {
 		/* protocol 0: this socket sends and never receives */
 		int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);

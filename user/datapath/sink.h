@@ -17,6 +17,8 @@ struct xgro_sink {
 	char name[IF_NAMESIZE];
 	int fds[XGRO_SINK_MAXQ]; /* one per queue: no sharing between workers */
 	unsigned nfds;
+	int ifindex;	  /* the tap, or the veth end written to */
+	int peer_ifindex; /* the veth's peer, where frames arrive; 0 for a tap */
 	uint8_t mac[6]; /* destination MAC the stack accepts */
 	bool tcp_gso, udp_gso; /* what the kernel takes in one write */
 };
@@ -25,8 +27,11 @@ struct xgro_sink {
  * loose reverse-path filtering on it. */
 int xgro_sink_tap_open(struct xgro_sink *s, const char *name, unsigned nq);
 /* An AF_PACKET socket per queue on veth NAME, whose peer must be in this
- * network namespace (its MAC becomes the destination). */
-int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq);
+ * network namespace (its MAC becomes the destination). -ELOOP when either
+ * end is the interface `guard` (the attached one) or shares its master:
+ * merged packets would go back to where they came from. */
+int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq,
+			int guard);
 /* Probes which GSO kinds the kernel accepts on this sink. */
 void xgro_sink_probe(struct xgro_sink *s);
 void xgro_sink_close(struct xgro_sink *s);

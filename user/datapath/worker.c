@@ -126,9 +126,10 @@ static void emit(void *user, const struct xgro_out *o)
 				sizeof(q->scratch));
 	bool draining = false;
 
-	if (n < 0)
+	if (n < 0) {
 		q->ws->sink_errors++;
-	else
+		q->ws->sink_last_err = n;
+	} else
 		q->ws->segmented += (unsigned)n;
 	q->ws->sink_writes++;
 	/* the write copied the frames: they are free again */

@@ -91,6 +91,16 @@ struct xgro_dataplane {
 	atomic_bool stop;
 	atomic_int err;
 	int wake_fd; /* eventfd: a worker failed */
+	/* what xgro_dp_watch keeps an eye on (watch.c) */
+	int ifindex;
+	char ifname[IF_NAMESIZE];
+	struct xgro_watch {
+		enum xgro_halt halt;
+		uint64_t errors, writes; /* sink totals at the last check */
+		uint64_t retry_ns; /* SINK_ERRORS: when to try the sink again */
+		uint64_t backoff_ns;
+		bool probing; /* resumed after errors, not yet seen to work */
+	} watch;
 };
 
 int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Injected failures, for the tests that prove every step of `xgro attach`
+ * is undone when a later one fails (tests/e2e/test-faults.sh). The
+ * environment variable XGRO_FAULT names one step; that step then fails
+ * with ECANCELED as if the system had refused it. Nothing sets it but
+ * those tests.
+ */
+#ifndef XGRO_FAULT_H
+#define XGRO_FAULT_H
+
+/* -ECANCELED if XGRO_FAULT names `step`, else 0. */
+int xgro_fault(const char *step);
+
+#endif

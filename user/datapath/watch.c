@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * Failing open (docs/design.md, "Failing open"). What the data path
+ * writes must reach the stack; when the host changes under it so that it
+ * cannot, frames steered to the workers are lost where the kernel's own
+ * path would have delivered them. The owner calls xgro_dp_watch a few
+ * times a second; it stops steering (every queue's beacon says why, and
+ * the XDP program passes every frame) while:
+ *   - the sink, or the veth peer where its frames arrive, is down;
+ *   - reverse-path filtering on the arrival device is on (the kernel
+ *     applies max(all, device)): reinjected packets arrive where their
+ *     source does not route, and would be dropped;
+ *   - writes to the sink fail and none succeeds (tried again after a
+ *     backoff, since the cause cannot be seen).
+ * and resumes when the cause has gone. A deleted or renamed interface, or
+ * a deleted sink, cannot come back as the same device: the instance ends.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define BACKOFF_MIN_NS 200000000ull   /* first retry of a failing sink */
+#define BACKOFF_MAX_NS 5000000000ull /* and the longest wait */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool dev_up(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool up = true; /* cannot tell: do not stop for it */
+
+	if (fd < 0)
+		return up;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr))
+		up = ifr.ifr_flags & IFF_UP;
+	close(fd);
+	return up;
+}
+
+static int read_int(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return atoi(buf);
+}
+
+/* The reverse-path filter mode in force on device `name`. */
+static int rp_filter_of(const char *name)
+{
+	char path[96];
+	int all, dev;
+
+	all = read_int("/proc/sys/net/ipv4/conf/all/rp_filter");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
+	dev = read_int(path);
+	return all > dev ? all : dev;
+}
+
+static void halt_all(struct xgro_dataplane *dp, enum xgro_halt h)
+{
+	dp->watch.halt = h;
+	for (unsigned i = 0; i < dp->nqueues; i++)
+		__atomic_store_n(&dp->queues[i]->beacon->halt, (uint32_t)h,
+				 __ATOMIC_RELEASE);
+}
+
+static const char *sink_word(const struct xgro_dataplane *dp)
+{
+	return dp->sink.kind == XGRO_SINK_TAP ? "tap" : "veth";
+}
+
+int xgro_dp_watch(struct xgro_dataplane *dp)
+{
+	struct xgro_watch *w = &dp->watch;
+	char name[IF_NAMESIZE], sink[IF_NAMESIZE], arrive[IF_NAMESIZE];
+	uint64_t errors = 0, writes = 0, now = mono_ns();
+	int64_t last_err = 0;
+	uint64_t ok;
+	enum xgro_halt h = XGRO_HALT_NONE;
+	char why[160] = "";
+	int rp;
+
+	if (!if_indextoname((unsigned)dp->ifindex, name)) {
+		pr_err("interface '%s' is gone: detaching", dp->ifname);
+		return -ENODEV;
+	}
+	if (strcmp(name, dp->ifname)) {
+		pr_err("interface '%s' was renamed '%s': detaching (attach %s "
+		       "to serve it again)", dp->ifname, name, name);
+		return -EXDEV;
+	}
+	if (!if_indextoname((unsigned)dp->sink.ifindex, sink) ||
+	    strcmp(sink, dp->sink.name) ||
+	    (dp->sink.peer_ifindex &&
+	     !if_indextoname((unsigned)dp->sink.peer_ifindex, arrive))) {
+		pr_err("%s '%s' was deleted or renamed: detaching; every frame "
+		       "goes up '%s'", sink_word(dp), dp->sink.name, dp->ifname);
+		return -ENODEV;
+	}
+	if (!dp->sink.peer_ifindex)
+		snprintf(arrive, sizeof(arrive), "%s", sink);
+	for (unsigned i = 0; i < dp->nqueues; i++) {
+		const struct xgro_worker_stats *ws = dp->queues[i]->ws;
+
+		errors += ws->sink_errors;
+		writes += ws->sink_writes;
+		if (ws->sink_last_err)
+			last_err = ws->sink_last_err;
+	}
+	/* writes that worked since the last check */
+	ok = (writes - w->writes) - (errors - w->errors);
+	w->errors = errors;
+	w->writes = writes;
+	if (!dev_up(sink) || !dev_up(arrive)) {
+		h = XGRO_HALT_SINK_DOWN;
+		snprintf(why, sizeof(why), "%s '%s' is down", sink_word(dp),
+			 dev_up(sink) ? arrive : sink);
+	} else if ((rp = rp_filter_of(arrive))) {
+		h = XGRO_HALT_RP_FILTER;
+		snprintf(why, sizeof(why),
+			 "reverse-path filtering is %d on '%s' "
+			 "(net.ipv4.conf.{all,%s}.rp_filter): it would drop "
+			 "reinjected packets", rp, arrive, arrive);
+	} else if (errors > w->errors && ok == 0) {
+		h = XGRO_HALT_SINK_ERRORS;
+		snprintf(why, sizeof(why), "writes to %s '%s' fail (%s)",
+			 sink_word(dp), sink, strerror((int)-last_err));
+	} else if (w->halt == XGRO_HALT_SINK_ERRORS && now < w->retry_ns) {
+		h = XGRO_HALT_SINK_ERRORS; /* not yet time to try again */
+	}
+	if (h == XGRO_HALT_SINK_ERRORS && w->halt != h) {
+		/* a retry that failed again waits twice as long */
+		w->backoff_ns = w->probing && w->backoff_ns ?
+					w->backoff_ns * 2 : BACKOFF_MIN_NS;
+		if (w->backoff_ns > BACKOFF_MAX_NS)
+			w->backoff_ns = BACKOFF_MAX_NS;
+		w->retry_ns = now + w->backoff_ns;
+		if (w->probing) {
+			halt_all(dp, h);
+			return 0; /* said already */
+		}
+	}
+	if (h == w->halt) {
+		if (!h && w->probing && ok) {
+			w->probing = false;
+			w->backoff_ns = 0;
+			pr_info("xgro: %s: writes to %s '%s' work again: steering "
+				"resumed", dp->ifname, sink_word(dp), sink);
+		}
+		return 0;
+	}
+	if (h) {
+		pr_warn("%s: %s: steering stopped, every frame goes up '%s' "
+			"until it changes", dp->ifname, why, dp->ifname);
+	} else if (w->halt == XGRO_HALT_SINK_ERRORS) {
+		w->probing = true; /* quiet until we know */
+	} else {
+		pr_info("xgro: %s: %s is fine again: steering resumed",
+			dp->ifname, w->halt == XGRO_HALT_RP_FILTER ?
+					    "reverse-path filtering" :
+					    "the sink");
+	}
+	halt_all(dp, h);
+	return 0;
+}
