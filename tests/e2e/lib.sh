@@ -30,7 +30,9 @@ cleanup() {
 	done
 	# an instance killed by a test leaves state: clean it like a user would
 	for f in /run/xgro/*"$TAG"*.state; do
-		[[ -e "$f" ]] && "$XGRO" detach "$(basename "$f" .state)" >/dev/null 2>&1
+		[[ -e "$f" ]] || continue
+		"$XGRO" detach "$(sed -n 's/^ifname //p' "$f")" \
+			--pin-dir "$(sed -n 's/^pin_dir //p' "$f")" --netns all >/dev/null 2>&1
 	done
 	[[ -n "$TMP" ]] && rm -rf "$TMP"
 }

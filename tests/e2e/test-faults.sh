@@ -100,6 +100,33 @@ test_tap_down_fails_open() {
 	no_leftovers r$TAG vr$TAG
 }
 
+# Writes to the sink failing for a cause nobody can see: steering stops,
+# and resumes once a probe write goes through.
+test_sink_errors_fail_open() {
+	pre || return $?
+	mk_pair s$TAG r$TAG || return 1
+	XGRO_FAULT=sink-write:$TMP/fail start_xgro r$TAG vr$TAG || return 1
+	bulk 10.99.0.2 $((200 << 20)) 18 7108 &
+	local b=$!
+	wait_steered 2000 || return 1
+	touch "$TMP/fail"
+	until_status "writes to the sink fail" || return 1
+	wait $b || fail "transfer failed while the sink failed" || return 1
+	[[ $(grep -c "steering stopped" "$TMP/xgro-vr$TAG.log") -eq 1 ]] ||
+		fail "not one line: $(cat "$TMP/xgro-vr$TAG.log")" || return 1
+	rm "$TMP/fail"
+	stats || return 1
+	local before=$(stat_of engine.packets_in)
+	bulk 10.99.0.2 $((100 << 20)) 19 7109 || return 1
+	stats || return 1
+	[[ $(stat_of engine.packets_in) -gt $((before + 1000)) ]] ||
+		fail "steering did not resume" || return 1
+	grep -q "the sink takes writes again: steering resumed" "$TMP/xgro-vr$TAG.log" ||
+		fail "no resume line: $(cat "$TMP/xgro-vr$TAG.log")" || return 1
+	stop_xgro
+	no_leftovers r$TAG vr$TAG
+}
+
 # The tap deleted: the instance cannot get it back as the same device, so
 # it ends with a message; the XDP program goes with it and the transfer
 # completes on the kernel path.

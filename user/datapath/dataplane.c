@@ -156,6 +156,7 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 			 o->sink_name);
 	}
 	xgro_sink_probe(&dp->sink);
+	dp->sink.fail_while = xgro_fault_arg("sink-write");
 	snprintf(st->gso, sizeof(st->gso), "%s%s",
 		 dp->sink.tcp_gso ? "tcp" : "tcp-segmented",
 		 dp->sink.udp_gso ? ",udp" : ",udp-unmerged");

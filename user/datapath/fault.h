@@ -3,13 +3,17 @@
  * Injected failures, for the tests that prove every step of `xgro attach`
  * is undone when a later one fails (tests/e2e/test-faults.sh). The
  * environment variable XGRO_FAULT names one step; that step then fails
- * with ECANCELED as if the system had refused it. Nothing sets it but
- * those tests.
+ * with ECANCELED as if the system had refused it. XGRO_FAULT=sink-write:PATH
+ * makes every write to the sink fail with EIO while PATH exists, read once
+ * at start so that the data path pays nothing otherwise. Nothing sets it
+ * but those tests.
  */
 #ifndef XGRO_FAULT_H
 #define XGRO_FAULT_H
 
 /* -ECANCELED if XGRO_FAULT names `step`, else 0. */
 int xgro_fault(const char *step);
+/* For XGRO_FAULT=STEP:ARG, ARG if STEP is `step`, else NULL. */
+const char *xgro_fault_arg(const char *step);
 
 #endif

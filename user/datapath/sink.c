@@ -311,6 +311,26 @@ void xgro_sink_probe(struct xgro_sink *s)
 	s->udp_gso = probe_one(s, true);
 }
 
+static bool injected_failure(const struct xgro_sink *s)
+{
+	return __builtin_expect(s->fail_while != NULL, 0) &&
+	       !access(s->fail_while, F_OK);
+}
+
+int xgro_sink_check(struct xgro_sink *s)
+{
+	uint8_t f[60] = { 0x02, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+	struct virtio_net_hdr vh = { 0 };
+	struct iovec iov[2] = { { &vh, sizeof(vh) }, { f, sizeof(f) } };
+
+	if (!s->nfds)
+		return -EBADF;
+	if (injected_failure(s))
+		return -EIO;
+	/* 0x88b5: the local experimental EtherType, to a MAC not ours */
+	return writev(s->fds[0], iov, 2) < 0 ? -errno : 0;
+}
+
 int xgro_sink_write(struct xgro_sink *s, unsigned q, const struct xgro_out *o,
 		    uint8_t *scratch, size_t scratch_len)
 {
@@ -319,6 +339,9 @@ int xgro_sink_write(struct xgro_sink *s, unsigned q, const struct xgro_out *o,
 	bool refused = gso && (o->vnet.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 ?
 				       !s->udp_gso :
 				       !s->tcp_gso);
+
+	if (injected_failure(s))
+		return -EIO;
 
 	if (!refused) {
 		if (writev(fd, o->iov, (int)o->iovcnt) >= 0)

@@ -21,6 +21,7 @@ struct xgro_sink {
 	int peer_ifindex; /* the veth's peer, where frames arrive; 0 for a tap */
 	uint8_t mac[6]; /* destination MAC the stack accepts */
 	bool tcp_gso, udp_gso; /* what the kernel takes in one write */
+	const char *fail_while; /* fault.h, sink-write: fail while it exists */
 };
 
 /* Creates tap NAME with one queue fd per RX queue, brings it up and sets
@@ -35,6 +36,10 @@ int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq,
 /* Probes which GSO kinds the kernel accepts on this sink. */
 void xgro_sink_probe(struct xgro_sink *s);
 void xgro_sink_close(struct xgro_sink *s);
+
+/* Writes one small frame the stack will drop (addressed to another
+ * host): can the sink take writes? 0 or -errno. */
+int xgro_sink_check(struct xgro_sink *s);
 
 /* Writes one engine output on queue q: one syscall, or, where the kernel
  * refused that GSO kind, one per segment. Returns segments written by

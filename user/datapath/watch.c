@@ -10,8 +10,11 @@
  *   - reverse-path filtering on the arrival device is on (the kernel
  *     applies max(all, device)): reinjected packets arrive where their
  *     source does not route, and would be dropped;
- *   - writes to the sink fail and none succeeds (tried again after a
- *     backoff, since the cause cannot be seen).
+ *   - writes to the sink fail and none succeeds; while halted for that,
+ *     a small frame the stack drops is written every check, and steering
+ *     resumes once it goes through. (Letting the flows through to find
+ *     out would lose exactly their retransmissions, which come at
+ *     intervals a backoff of ours would meet.)
  * and resumes when the cause has gone. A deleted or renamed interface, or
  * a deleted sink, cannot come back as the same device: the instance ends.
  */
@@ -22,22 +25,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "worker.h"
-
-#define BACKOFF_MIN_NS 200000000ull   /* first retry of a failing sink */
-#define BACKOFF_MAX_NS 5000000000ull /* and the longest wait */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static bool dev_up(const char *name)
 {
@@ -96,9 +87,9 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 {
 	struct xgro_watch *w = &dp->watch;
 	char name[IF_NAMESIZE], sink[IF_NAMESIZE], arrive[IF_NAMESIZE];
-	uint64_t errors = 0, writes = 0, now = mono_ns();
+	uint64_t errors = 0, writes = 0;
 	int64_t last_err = 0;
-	uint64_t ok;
+	uint64_t ok, failed;
 	enum xgro_halt h = XGRO_HALT_NONE;
 	char why[160] = "";
 	int rp;
@@ -131,7 +122,8 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 			last_err = ws->sink_last_err;
 	}
 	/* writes that worked since the last check */
-	ok = (writes - w->writes) - (errors - w->errors);
+	failed = errors - w->errors;
+	ok = (writes - w->writes) - failed;
 	w->errors = errors;
 	w->writes = writes;
 	if (!dev_up(sink) || !dev_up(arrive)) {
@@ -144,45 +136,22 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 			 "reverse-path filtering is %d on '%s' "
 			 "(net.ipv4.conf.{all,%s}.rp_filter): it would drop "
 			 "reinjected packets", rp, arrive, arrive);
-	} else if (errors > w->errors && ok == 0) {
+	} else if ((failed && !ok) || (w->halt == XGRO_HALT_SINK_ERRORS &&
+					(last_err = xgro_sink_check(&dp->sink)))) {
 		h = XGRO_HALT_SINK_ERRORS;
 		snprintf(why, sizeof(why), "writes to %s '%s' fail (%s)",
 			 sink_word(dp), sink, strerror((int)-last_err));
-	} else if (w->halt == XGRO_HALT_SINK_ERRORS && now < w->retry_ns) {
-		h = XGRO_HALT_SINK_ERRORS; /* not yet time to try again */
 	}
-	if (h == XGRO_HALT_SINK_ERRORS && w->halt != h) {
-		/* a retry that failed again waits twice as long */
-		w->backoff_ns = w->probing && w->backoff_ns ?
-					w->backoff_ns * 2 : BACKOFF_MIN_NS;
-		if (w->backoff_ns > BACKOFF_MAX_NS)
-			w->backoff_ns = BACKOFF_MAX_NS;
-		w->retry_ns = now + w->backoff_ns;
-		if (w->probing) {
-			halt_all(dp, h);
-			return 0; /* said already */
-		}
-	}
-	if (h == w->halt) {
-		if (!h && w->probing && ok) {
-			w->probing = false;
-			w->backoff_ns = 0;
-			pr_info("xgro: %s: writes to %s '%s' work again: steering "
-				"resumed", dp->ifname, sink_word(dp), sink);
-		}
+	if (h == w->halt)
 		return 0;
-	}
-	if (h) {
+	if (h)
 		pr_warn("%s: %s: steering stopped, every frame goes up '%s' "
 			"until it changes", dp->ifname, why, dp->ifname);
-	} else if (w->halt == XGRO_HALT_SINK_ERRORS) {
-		w->probing = true; /* quiet until we know */
-	} else {
-		pr_info("xgro: %s: %s is fine again: steering resumed",
-			dp->ifname, w->halt == XGRO_HALT_RP_FILTER ?
-					    "reverse-path filtering" :
-					    "the sink");
-	}
+	else
+		pr_info("xgro: %s: %s: steering resumed", dp->ifname,
+			w->halt == XGRO_HALT_SINK_ERRORS ? "the sink takes writes again" :
+			w->halt == XGRO_HALT_RP_FILTER	 ? "reverse-path filtering is off again" :
+							   "the sink is up again");
 	halt_all(dp, h);
 	return 0;
 }

@@ -97,9 +97,6 @@ struct xgro_dataplane {
 	struct xgro_watch {
 		enum xgro_halt halt;
 		uint64_t errors, writes; /* sink totals at the last check */
-		uint64_t retry_ns; /* SINK_ERRORS: when to try the sink again */
-		uint64_t backoff_ns;
-		bool probing; /* resumed after errors, not yet seen to work */
 	} watch;
 };
 
