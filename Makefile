@@ -24,7 +24,7 @@ XCFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -Iinclude -Iuser/
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 ENGINE_SRC := $(wildcard user/engine/*.c)
-TESTLIB_SRC := tests/lib/pktgen.c tests/lib/record.c tests/lib/check.c
+TESTLIB_SRC := tests/lib/pktgen.c tests/lib/record.c tests/lib/check.c tests/lib/conform.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests/asan/%,$(UNIT_SRC))
