@@ -113,13 +113,51 @@ static __always_inline bool link_local(const struct xgro_flow_key *k)
 	       (bpf_ntohl(k->daddr[0]) >> 24) == 0xff;
 }
 
+/*
+ * Steps over the IPv6 extension headers the engine merges over, as Linux's
+ * GRO does (hop-by-hop, routing with no segments left, destination
+ * options), so that such flows are steered like any other. A fragment
+ * header, AH, ESP or mobility header is not merged by either: the frame
+ * stays on the stack.
+ */
+static __always_inline __u32 ipv6_ext_skip(void *data, void *end, __u32 *off,
+					   __u8 *nh)
+{
+#pragma unroll
+	for (int i = 0; i < XGRO_IP6_EXT_MAX; i++) {
+		__u8 *eh = data + *off;
+
+		if (*nh != 0 && *nh != 43 && *nh != 60)
+			break;
+		if ((void *)(eh + 8) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		if (*nh == 43 && eh[3]) /* segments left */
+			return XGRO_CNT_PASS_IPV6_EXT;
+		*nh = eh[0];
+		*off += ((__u32)eh[1] + 1) * 8;
+	}
+	if (*nh != IPPROTO_TCP && *nh != IPPROTO_UDP) {
+		switch (*nh) {
+		case 0: /* hop-by-hop */
+		case 43: /* routing */
+		case 44: /* fragment */
+		case 50: /* ESP */
+		case 51: /* AH */
+		case 60: /* destination options */
+		case 135: /* mobility */
+			return XGRO_CNT_PASS_IPV6_EXT;
+		}
+	}
+	return 0;
+}
+
 /* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. */
 static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u32 off = sizeof(*eth), l3_end;
+	__u32 off = sizeof(*eth), l3_end, reason;
 	__u16 proto;
 	__u8 l4proto;
 
@@ -177,19 +215,10 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
 		__builtin_memcpy(p->key.saddr, &ip6->saddr, 16);
 		__builtin_memcpy(p->key.daddr, &ip6->daddr, 16);
 		l4proto = ip6->nexthdr;
-		if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP) {
-			switch (l4proto) {
-			case 0: /* hop-by-hop */
-			case 43: /* routing */
-			case 44: /* fragment */
-			case 50: /* ESP */
-			case 51: /* AH */
-			case 60: /* destination options */
-			case 135: /* mobility */
-				return XGRO_CNT_PASS_IPV6_EXT;
-			}
-		}
 		off += sizeof(*ip6);
+		reason = ipv6_ext_skip(data, end, &off, &l4proto);
+		if (reason)
+			return reason;
 	} else {
 		return XGRO_CNT_PASS_NOT_IP;
 	}

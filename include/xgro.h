@@ -161,6 +161,9 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 32, "steer size");
  * lasts a probation.
  */
 #define XGRO_ADMIT_LAG_MS 50
+/* IPv6 extension headers the XDP program steps over to find TCP or UDP;
+ * the engine walks up to 8, but a flow's headers must fit its 144 bytes */
+#define XGRO_IP6_EXT_MAX 3
 
 /*
  * Runtime configuration: element 0 of the `config` array map. The XDP

@@ -81,7 +81,11 @@ static void ipopts(struct pg_flow *f, size_t *p, int *t)
 }
 static void frag_first(struct pg_flow *f, size_t *p, int *t) { f->mf = true; *p = 800; (void)t; }
 static void frag_later(struct pg_flow *f, size_t *p, int *t) { f->frag_off = 100; *p = 800; (void)t; }
-static void v6ext(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); f->v6_ext = 1; *p = 100; (void)t; }
+static void v6ext(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); f->v6_ext = PG_EXT_DSTOPTS; *p = 100; (void)t; }
+static void v6hbh(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_HBH; }
+static void v6rt(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_ROUTING; }
+static void v6frag(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_FRAGMENT; }
+static void v6ext_udp(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 17, 1); f->v6_ext = PG_EXT_DSTOPTS; f->v6_ext_units = 2; *p = 500; (void)t; }
 static void vlan(struct pg_flow *f, size_t *p, int *t)
 {
 	f->nvlan = 1;
@@ -127,7 +131,7 @@ static void cut_payload(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 10
 static int lie;
 enum { L_NONE, L_IHL4, L_TOTLEN_BIG, L_TOTLEN_SMALL, L_DOFF4, L_DOFF15,
        L_UDPLEN_BIG, L_UDPLEN_SMALL, L_IPVER, L_V6VER, L_ARP, L_ICMP,
-       L_THREE_TAGS };
+       L_THREE_TAGS, L_RT_SEGLEFT };
 static void lie_base(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; (void)t; }
 static void lie_udp(struct pg_flow *f, size_t *p, int *t) { udp4(f, p, t); *p = 100; }
 static void lie_v6(struct pg_flow *f, size_t *p, int *t) { tcp6(f, p, t); }
@@ -179,6 +183,9 @@ static void apply_lie(uint8_t *fr, size_t len)
 	case L_THREE_TAGS:
 		fr[20] = 0x81; /* the inner ethertype says: one more tag */
 		fr[21] = 0x00;
+		break;
+	case L_RT_SEGLEFT:
+		ip[40 + 3] = 1; /* a routing header with a segment left */
 		break;
 	}
 	(void)len;
@@ -245,7 +252,19 @@ static const struct row rows[] = {
 	{ "ipv4_options", ipopts, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
 	{ "fragment_first", frag_first, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
 	{ "fragment_later", frag_later, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
-	{ "ipv6_ext_header", v6ext, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
+	/* the extension headers the engine merges over are steered */
+	{ "ipv6_dstopts_steered", v6ext, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_hop_by_hop_steered", v6hbh, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_routing_steered", v6rt, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_udp_dstopts_steered", v6ext_udp, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
+	  true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_routing_segments_left_passed", v6rt, 0, L_RT_SEGLEFT,
+	  XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
+	{ "ipv6_fragment_header_passed", v6frag, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT,
+	  false, 0, 0 },
 	{ "vlan_default_passed", vlan, 0, L_NONE, XGRO_CNT_PASS_VLAN, true, 0, 0 },
 	{ "vlan_steered_when_enabled", vlan, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
 	{ "qinq_steered_when_enabled", qinq, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
