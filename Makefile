@@ -105,6 +105,12 @@ $(BUILD)/tests/xgro-xfer: tests/e2e/xfer.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< -o $@
 
+# The conformance table end to end (tests/e2e/test-conform.sh).
+$(BUILD)/tests/xgro-conform: tests/e2e/conform.c tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a -o $@
+
 # NIC-like TCP traffic (tests/wire, docs/wire.md): XDP frames by
 # BPF_PROG_RUN live frames, ACKs absorbed by XDP.
 $(BUILD)/tests/wire.bpf.o: tests/wire/wire.bpf.c tests/wire/wire.h
@@ -160,6 +166,7 @@ test: deps
 .PHONY: test-build
 test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
 	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer $(BUILD)/tests/xgro-wire \
+	$(BUILD)/tests/xgro-conform \
 	$(patsubst %,$(BUILD)/tests/impair-%.o,drop dup corrupt) $(BUILD)/xgro-bench
 
 fuzz: $(BUILD)/fuzz/fuzz_engine
