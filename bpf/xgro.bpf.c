@@ -151,8 +151,11 @@ static __always_inline __u32 ipv6_ext_skip(void *data, void *end, __u32 *off,
 	return 0;
 }
 
-/* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. */
-static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
+/* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. The
+ * headers must be in the linear part; the IP lengths are checked against
+ * the whole frame (flen), which with multi-buffer XDP reaches past it. */
+static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p,
+				   __u64 flen)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -192,7 +195,7 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
 		    bpf_ntohs(ip->tot_len) < ihl)
 			return XGRO_CNT_PASS_MALFORMED;
 		l3_end = off + bpf_ntohs(ip->tot_len);
-		if (data + l3_end > end)
+		if (l3_end > flen)
 			return XGRO_CNT_PASS_MALFORMED;
 		if (ip->frag_off & bpf_htons(0x3fff))
 			return XGRO_CNT_PASS_FRAGMENT;
@@ -209,7 +212,7 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
 		if (ip6->version != 6)
 			return XGRO_CNT_PASS_MALFORMED;
 		l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		if (data + l3_end > end)
+		if (l3_end > flen)
 			return XGRO_CNT_PASS_MALFORMED;
 		p->key.family = 6;
 		__builtin_memcpy(p->key.saddr, &ip6->saddr, 16);
@@ -477,8 +480,7 @@ static __always_inline void write_meta(struct xdp_md *ctx,
 	meta->stamp = now;
 }
 
-SEC("xdp")
-int xgro_xdp(struct xdp_md *ctx)
+static __always_inline int classify(struct xdp_md *ctx)
 {
 	struct parsed p = {};
 	struct xgro_config *cfg;
@@ -489,10 +491,10 @@ int xgro_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return pass(XGRO_CNT_PASS_NOT_STEERED);
-	reason = parse(ctx, &p);
+	len = bpf_xdp_get_buff_len(ctx);
+	reason = parse(ctx, &p, len);
 	if (reason)
 		return pass(reason); /* no flow to account it to */
-	len = ctx->data_end - ctx->data;
 	now = bpf_ktime_get_ns();
 	reason = steer_verdict(&p, cfg, queue, len, now, &mflags);
 	if (!reason) {
@@ -509,6 +511,22 @@ int xgro_xdp(struct xdp_md *ctx)
 	if (mflags & XGRO_META_DRAINING)
 		count(XGRO_CNT_STEERED_DRAINING);
 	return XDP_REDIRECT;
+}
+
+SEC("xdp")
+int xgro_xdp(struct xdp_md *ctx)
+{
+	return classify(ctx);
+}
+
+/* The same, for multi-buffer XDP: frames larger than a page (jumbo MTUs;
+ * veth refuses a peer MTU over about 3.5 KB without it) come in pieces,
+ * and go to sockets bound with XDP_USE_SG, which take them as chained
+ * descriptors. */
+SEC("xdp.frags")
+int xgro_xdp_frags(struct xdp_md *ctx)
+{
+	return classify(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
