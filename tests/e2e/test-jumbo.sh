@@ -43,6 +43,11 @@ test_bulk_tcp_mtu_9000() {
 	echo "steered $steered frames, $segs segments per super-packet, too large $big"
 	[[ $steered -gt 10000 ]] || fail "only $steered frames steered" || return 1
 	[[ $big -eq 0 ]] || fail "$big frames passed as too large" || return 1
+	# every chained frame joined whole, every descriptor taken
+	[[ $(stat_of engine.alone_not_flow) -eq 0 && $(stat_of engine.malformed) -eq 0 ]] ||
+		fail "frames the engine could not parse: a chain joined wrong" || return 1
+	[[ $(stat_of reconcile.reconciled) == True ]] ||
+		fail "books do not balance: $(stat_of reconcile.difference)" || return 1
 	python3 -c 'import sys; sys.exit(float(sys.argv[1]) < 2)' "$segs" ||
 		fail "not merged: $segs segments per super-packet"
 }

@@ -471,6 +471,8 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 			q->ws->no_meta++;
 		}
 	}
+	/* a chain cut by the batch is peeked again on the next pass */
+	xsk_ring_cons__cancel(&q->rx, n - i);
 	if (i) {
 		xsk_ring_cons__release(&q->rx, i);
 		q->ws->rx_frames += np;
