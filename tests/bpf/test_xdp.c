@@ -369,20 +369,22 @@ static void key_of(const struct pg_flow *f, struct xgro_flow_key *k)
 		k->vlan[i] = (uint32_t)f->vlan_tpid[i] << 16 | f->vlan_tci[i];
 }
 
+static const struct xgro_config base_cfg = {
+	.protos = XGRO_PROTO_TCP | XGRO_PROTO_UDP,
+	.min_payload = 1,
+	.idle_release_ms = 1000,
+	.flush_us = 50,
+	.max_size = 65535,
+	.heartbeat_ms = 100,
+	.frame_size = 3840,
+	.max_segs = 64,
+};
+
 static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 		     unsigned setup, int lie_kind, unsigned cnt_idx, bool want_flow,
 		     unsigned event, unsigned after)
 {
-	struct xgro_config cfg = {
-		.protos = XGRO_PROTO_TCP | XGRO_PROTO_UDP,
-		.min_payload = 1,
-		.idle_release_ms = 1000,
-		.flush_us = 50,
-		.max_size = 65535,
-		.heartbeat_ms = 100,
-		.frame_size = 3840,
-		.max_segs = 64,
-	};
+	struct xgro_config cfg = base_cfg;
 	uint8_t frame[2048], pay[1500] = { 0 };
 	struct pg_flow f;
 	size_t plen = 0, len;
@@ -518,6 +520,43 @@ static void steer_sticks_and_releases(void)
 	CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
 }
 
+/* The multi-buffer program (xdp.frags) with a jumbo frame, whose IP
+ * packet reaches past the first buffer: steered when the sockets take
+ * chained frames (frame_size 9216), passed as too large when they do not,
+ * malformed when its IP length says more than the frame has. */
+static void jumbo_frags_program(void)
+{
+	static uint8_t frame[XGRO_JUMBO_FRAME], pay[8948];
+	struct xgro_config cfg = base_cfg;
+	struct xgro_beacon hb = { .heartbeat_ns = now_ns() };
+	const unsigned sizes[3] = { XGRO_JUMBO_FRAME, 3840, XGRO_JUMBO_FRAME };
+	const unsigned want[3] = { XGRO_CNT_PASS_NO_SOCKET, XGRO_CNT_PASS_TOO_LARGE,
+				   XGRO_CNT_PASS_MALFORMED };
+	struct pg_flow f;
+	uint32_t zero = 0;
+	size_t len;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
+
+	pg_init(&f, 4, 6, 1);
+	len = pg_build(&f, pay, sizeof(pay), frame, sizeof(frame));
+	CHECK(len == 14 + 40 + 8948);
+	for (int i = 0; i < 3; i++) {
+		reset_maps();
+		cfg.frame_size = sizes[i];
+		hb.heartbeat_ns = now_ns();
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero,
+					   &cfg, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat),
+					   &zero, &hb, BPF_ANY));
+		/* the last: the frame cut short of its IP length */
+		o.data_size_in = (uint32_t)(i == 2 ? len - 1000 : len);
+		CHECK(!bpf_prog_test_run_opts(
+			bpf_program__fd(skel->progs.xgro_xdp_frags), &o));
+		CHECKF(counter(want[i]) == 1, "case %d: counter %u is %llu", i,
+		       want[i], (unsigned long long)counter(want[i]));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int failed = 0;
@@ -539,10 +578,13 @@ int main(int argc, char **argv)
 		failed |= check_run("bpf", &one, 1, argc, argv);
 	}
 	{
-		struct check_test one = { "steer_sticks_then_idle_releases",
-					  steer_sticks_and_releases };
+		struct check_test one[] = {
+			{ "steer_sticks_then_idle_releases",
+			  steer_sticks_and_releases },
+			{ "jumbo_frags_program", jumbo_frags_program },
+		};
 
-		failed |= check_run("bpf", &one, 1, argc, argv);
+		failed |= check_run("bpf", one, 2, argc, argv);
 	}
 	xgro__destroy(skel);
 	return failed;
