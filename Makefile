@@ -24,7 +24,7 @@ XCFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -Iinclude -Iuser/
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 ENGINE_SRC := $(wildcard user/engine/*.c)
-TESTLIB_SRC := tests/lib/pktgen.c tests/lib/record.c tests/lib/check.c
+TESTLIB_SRC := tests/lib/pktgen.c tests/lib/record.c tests/lib/check.c tests/lib/conform.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_ASAN := $(patsubst tests/unit/%.c,$(BUILD)/tests/asan/%,$(UNIT_SRC))
@@ -107,6 +107,12 @@ $(BUILD)/tests/xgro-xfer: tests/e2e/xfer.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< -o $@
 
+# The conformance table end to end (tests/e2e/test-conform.sh).
+$(BUILD)/tests/xgro-conform: tests/e2e/conform.c tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a $(HDRS)
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a -o $@
+
 # NIC-like TCP traffic (tests/wire, docs/wire.md): XDP frames by
 # BPF_PROG_RUN live frames, ACKs absorbed by XDP.
 $(BUILD)/tests/wire.bpf.o: tests/wire/wire.bpf.c tests/wire/wire.h
@@ -162,6 +168,7 @@ test: deps
 .PHONY: test-build
 test-build: $(BUILD)/libxgro.a $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/fuzz/fuzz_engine \
 	$(BUILD)/xgro $(BUILD)/tests/bpf/test_xdp $(BUILD)/tests/xgro-xfer $(BUILD)/tests/xgro-wire \
+	$(BUILD)/tests/xgro-conform \
 	$(patsubst %,$(BUILD)/tests/impair-%.o,drop dup corrupt) $(BUILD)/xgro-bench
 
 fuzz: $(BUILD)/fuzz/fuzz_engine

@@ -113,13 +113,54 @@ static __always_inline bool link_local(const struct xgro_flow_key *k)
 	       (bpf_ntohl(k->daddr[0]) >> 24) == 0xff;
 }
 
-/* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. */
-static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
+/*
+ * Steps over the IPv6 extension headers the engine merges over, as Linux's
+ * GRO does (hop-by-hop, routing with no segments left, destination
+ * options), so that such flows are steered like any other. A fragment
+ * header, AH, ESP or mobility header is not merged by either: the frame
+ * stays on the stack.
+ */
+static __always_inline __u32 ipv6_ext_skip(void *data, void *end, __u32 *off,
+					   __u8 *nh)
+{
+#pragma unroll
+	for (int i = 0; i < XGRO_IP6_EXT_MAX; i++) {
+		__u8 *eh = data + *off;
+
+		if (*nh != 0 && *nh != 43 && *nh != 60)
+			break;
+		if ((void *)(eh + 8) > end)
+			return XGRO_CNT_PASS_MALFORMED;
+		if (*nh == 43 && eh[3]) /* segments left */
+			return XGRO_CNT_PASS_IPV6_EXT;
+		*nh = eh[0];
+		*off += ((__u32)eh[1] + 1) * 8;
+	}
+	if (*nh != IPPROTO_TCP && *nh != IPPROTO_UDP) {
+		switch (*nh) {
+		case 0: /* hop-by-hop */
+		case 43: /* routing */
+		case 44: /* fragment */
+		case 50: /* ESP */
+		case 51: /* AH */
+		case 60: /* destination options */
+		case 135: /* mobility */
+			return XGRO_CNT_PASS_IPV6_EXT;
+		}
+	}
+	return 0;
+}
+
+/* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. The
+ * headers must be in the linear part; the IP lengths are checked against
+ * the whole frame (flen), which with multi-buffer XDP reaches past it. */
+static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p,
+				   __u64 flen)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u32 off = sizeof(*eth), l3_end;
+	__u32 off = sizeof(*eth), l3_end, reason;
 	__u16 proto;
 	__u8 l4proto;
 
@@ -154,7 +195,7 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
 		    bpf_ntohs(ip->tot_len) < ihl)
 			return XGRO_CNT_PASS_MALFORMED;
 		l3_end = off + bpf_ntohs(ip->tot_len);
-		if (data + l3_end > end)
+		if (l3_end > flen)
 			return XGRO_CNT_PASS_MALFORMED;
 		if (ip->frag_off & bpf_htons(0x3fff))
 			return XGRO_CNT_PASS_FRAGMENT;
@@ -171,25 +212,16 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p)
 		if (ip6->version != 6)
 			return XGRO_CNT_PASS_MALFORMED;
 		l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		if (data + l3_end > end)
+		if (l3_end > flen)
 			return XGRO_CNT_PASS_MALFORMED;
 		p->key.family = 6;
 		__builtin_memcpy(p->key.saddr, &ip6->saddr, 16);
 		__builtin_memcpy(p->key.daddr, &ip6->daddr, 16);
 		l4proto = ip6->nexthdr;
-		if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP) {
-			switch (l4proto) {
-			case 0: /* hop-by-hop */
-			case 43: /* routing */
-			case 44: /* fragment */
-			case 50: /* ESP */
-			case 51: /* AH */
-			case 60: /* destination options */
-			case 135: /* mobility */
-				return XGRO_CNT_PASS_IPV6_EXT;
-			}
-		}
 		off += sizeof(*ip6);
+		reason = ipv6_ext_skip(data, end, &off, &l4proto);
+		if (reason)
+			return reason;
 	} else {
 		return XGRO_CNT_PASS_NOT_IP;
 	}
@@ -454,8 +486,7 @@ static __always_inline void write_meta(struct xdp_md *ctx,
 	meta->stamp = now;
 }
 
-SEC("xdp")
-int xgro_xdp(struct xdp_md *ctx)
+static __always_inline int classify(struct xdp_md *ctx)
 {
 	struct parsed p = {};
 	struct xgro_config *cfg;
@@ -466,10 +497,10 @@ int xgro_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return pass(XGRO_CNT_PASS_NOT_STEERED);
-	reason = parse(ctx, &p);
+	len = bpf_xdp_get_buff_len(ctx);
+	reason = parse(ctx, &p, len);
 	if (reason)
 		return pass(reason); /* no flow to account it to */
-	len = ctx->data_end - ctx->data;
 	now = bpf_ktime_get_ns();
 	reason = steer_verdict(&p, cfg, queue, len, now, &mflags);
 	if (!reason) {
@@ -486,6 +517,22 @@ int xgro_xdp(struct xdp_md *ctx)
 	if (mflags & XGRO_META_DRAINING)
 		count(XGRO_CNT_STEERED_DRAINING);
 	return XDP_REDIRECT;
+}
+
+SEC("xdp")
+int xgro_xdp(struct xdp_md *ctx)
+{
+	return classify(ctx);
+}
+
+/* The same, for multi-buffer XDP: frames larger than a page (jumbo MTUs;
+ * veth refuses a peer MTU over about 3.5 KB without it) come in pieces,
+ * and go to sockets bound with XDP_USE_SG, which take them as chained
+ * descriptors. */
+SEC("xdp.frags")
+int xgro_xdp_frags(struct xdp_md *ctx)
+{
+	return classify(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -161,6 +161,24 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 32, "steer size");
  * lasts a probation.
  */
 #define XGRO_ADMIT_LAG_MS 50
+/*
+ * Jumbo frames: with a multi-buffer (xdp.frags) program and sockets bound
+ * with XDP_USE_SG, a frame larger than a umem frame comes as a chain of
+ * descriptors, each but the last with XDP_PKT_CONTD; the worker joins them
+ * into one buffer of XGRO_JUMBO_FRAME bytes for the engine. The 6.1 UAPI
+ * headers lack both flags (6.6+).
+ */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+#define XGRO_JUMBO_FRAME 9216 /* an MTU of 9000, tags included */
+
+/* IPv6 extension headers the XDP program steps over to find TCP or UDP;
+ * the engine walks up to 8, but a flow's headers must fit its 144 bytes */
+#define XGRO_IP6_EXT_MAX 3
 
 /*
  * Runtime configuration: element 0 of the `config` array map. The XDP

@@ -92,7 +92,7 @@ enum xgro_flush_reason {
 	XGRO_FLUSH_EXPLICIT,
 };
 
-#define XGRO_OUT_FIXEDID (1u << 0) /* IPv4 ID fixed across segments (DF) */
+#define XGRO_OUT_FIXEDID (1u << 0) /* IPv4 ID fixed across segments */
 #define XGRO_OUT_FLOW (1u << 1) /* key is valid */
 
 struct xgro_out {

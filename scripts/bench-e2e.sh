@@ -8,7 +8,7 @@
 #   scripts/bench-e2e.sh [--flows LIST] [--regimes LIST] [--rate GBIT]
 #                        [--runs N] [--secs S] [--only REGEX] [--bare]
 #                        [--no-rr] [--profile FLOWS] [--wire] [--xgro-args ARGS]
-#                        [--path 'NAME|xgro OPTIONS'] [--plot] [--demo]
+#                        [--path 'NAME|xgro OPTIONS'] [--mtu N] [--plot] [--demo]
 #
 # --flows    parallel TCP streams, e.g. 1,8,64,256 (default)
 # --regimes  full: as fast as it goes; paced: --rate Gbit/s in total (2);
@@ -26,6 +26,9 @@
 # --xgro-args  more `xgro attach` options for every xgro path, e.g. '--ring 2048'
 # --path     one more path, interleaved with the others (repeatable), e.g.
 #            --path 'xgro, ring 2048|xgro --ring 2048'
+# --mtu      the link's MTU, e.g. 9000 (jumbo frames: xgro takes them with
+#            multi-buffer XDP; the bed column says "model mtu9000"; the
+#            cpumap row is skipped over 3,500, its program is single-buffer)
 # --demo     GRO off and xgro at 1 and 64 flows, full speed (make demo)
 #
 # The sender is modelled as another machine (the "model" bed): it runs on
@@ -40,7 +43,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=3 SECS=4 PLOT= DEMO= ONLY_RE= BARE= RR=1 PROFILE= WIRE= XGRO_ARGS= EXTRA=() WIRE_SPORT=0
-FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2
+FLOWS=1,8,64,256 REGIMES=full,paced,onecpu RATE=2 MTU=1500
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--runs) RUNS=$2; shift 2 ;;
@@ -56,6 +59,7 @@ while [[ $# -gt 0 ]]; do
 	--wire) WIRE=1; shift ;;
 	--xgro-args) XGRO_ARGS=$2; shift 2 ;;
 	--path) EXTRA+=("$2"); shift 2 ;;
+	--mtu) MTU=$2; shift 2 ;;
 	--demo) DEMO=1; RUNS=${RUNS_DEMO:-1}; SECS=4; FLOWS=1,64; REGIMES=full; shift ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench-e2e: unknown option $1" >&2; exit 2 ;;
@@ -91,6 +95,8 @@ PATHS=(
 [[ -n $DEMO ]] && PATHS=("kernel, GRO off|kernel off" "xgro defaults|xgro")
 PATHS+=("${EXTRA[@]}")
 [[ -n $WIRE && -n $BARE ]] && { echo "bench-e2e: --bare is an iperf3 bed: not with --wire" >&2; exit 2; }
+[[ -n $WIRE && $MTU != 1500 ]] && { echo "bench-e2e: --mtu is for the iperf3 beds: not with --wire" >&2; exit 2; }
+export BENCH_MTU=$MTU
 [[ -n $WIRE && ! -x $WIREGEN ]] && { echo "bench-e2e: $WIREGEN missing (make build/tests/xgro-wire)" >&2; exit 1; }
 
 CPUMAP_OBJ=$ROOT/build/bench/cpumap.bpf.o
@@ -115,8 +121,8 @@ cpumap_off() {
 }
 trap 'cpumap_off; cleanup' EXIT
 
-if ! cpumap_supported; then
-	echo "bench-e2e: no XDP-into-cpumap GRO here (kernel < 6.15 or not built): row skipped" >&2
+if ! cpumap_supported || [[ $MTU -gt 3500 ]]; then
+	echo "bench-e2e: no XDP-into-cpumap GRO here (kernel < 6.15, not built, or MTU $MTU over its single-buffer program): row skipped" >&2
 	for i in "${!PATHS[@]}"; do
 		[[ ${PATHS[$i]} == *"|cpumap" ]] && unset 'PATHS[i]'
 	done
@@ -130,6 +136,9 @@ fi
 
 mk_pair $S $R || exit 1
 in_ns $R ethtool -K $VR gro off >/dev/null
+if [[ $MTU != 1500 ]]; then
+	ip -n $S link set $VS mtu "$MTU" && ip -n $R link set $VR mtu "$MTU" || exit 1
+fi
 
 # bed model|bare: the model bed treats the sender as another machine. Its
 # ACK processing runs on its own CPU (RPS on its veth), and its veth has a
@@ -286,8 +295,10 @@ one_run() {
 	fi
 	python3 - "$name" "$regime" "$flows" "$bedname" "$((b1 - b0))" "$((d1 - d0))" \
 		"$((o1 - o0))" "$(((t1 - t0) / 1000))" "$((x1 - x0))" "$TMP/st.json" "$TMP/traffic.json" <<'PY'
-import json, sys
+import json, os, sys
 name, regime, flows, bed, busy, dropped, ofo, wall, txdrop, st, tr = sys.argv[1:12]
+if os.environ.get("BENCH_MTU", "1500") != "1500":
+    bed += " mtu" + os.environ["BENCH_MTU"]
 t = json.load(open(tr))
 gb = max(t["bytes"], 1) / 1e9
 s = json.load(open(st))

@@ -81,7 +81,11 @@ static void ipopts(struct pg_flow *f, size_t *p, int *t)
 }
 static void frag_first(struct pg_flow *f, size_t *p, int *t) { f->mf = true; *p = 800; (void)t; }
 static void frag_later(struct pg_flow *f, size_t *p, int *t) { f->frag_off = 100; *p = 800; (void)t; }
-static void v6ext(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); f->v6_ext = 1; *p = 100; (void)t; }
+static void v6ext(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); f->v6_ext = PG_EXT_DSTOPTS; *p = 100; (void)t; }
+static void v6hbh(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_HBH; }
+static void v6rt(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_ROUTING; }
+static void v6frag(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_FRAGMENT; }
+static void v6ext_udp(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 17, 1); f->v6_ext = PG_EXT_DSTOPTS; f->v6_ext_units = 2; *p = 500; (void)t; }
 static void vlan(struct pg_flow *f, size_t *p, int *t)
 {
 	f->nvlan = 1;
@@ -127,7 +131,7 @@ static void cut_payload(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 10
 static int lie;
 enum { L_NONE, L_IHL4, L_TOTLEN_BIG, L_TOTLEN_SMALL, L_DOFF4, L_DOFF15,
        L_UDPLEN_BIG, L_UDPLEN_SMALL, L_IPVER, L_V6VER, L_ARP, L_ICMP,
-       L_THREE_TAGS };
+       L_THREE_TAGS, L_RT_SEGLEFT };
 static void lie_base(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; (void)t; }
 static void lie_udp(struct pg_flow *f, size_t *p, int *t) { udp4(f, p, t); *p = 100; }
 static void lie_v6(struct pg_flow *f, size_t *p, int *t) { tcp6(f, p, t); }
@@ -179,6 +183,9 @@ static void apply_lie(uint8_t *fr, size_t len)
 	case L_THREE_TAGS:
 		fr[20] = 0x81; /* the inner ethertype says: one more tag */
 		fr[21] = 0x00;
+		break;
+	case L_RT_SEGLEFT:
+		ip[40 + 3] = 1; /* a routing header with a segment left */
 		break;
 	}
 	(void)len;
@@ -245,7 +252,19 @@ static const struct row rows[] = {
 	{ "ipv4_options", ipopts, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
 	{ "fragment_first", frag_first, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
 	{ "fragment_later", frag_later, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
-	{ "ipv6_ext_header", v6ext, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
+	/* the extension headers the engine merges over are steered */
+	{ "ipv6_dstopts_steered", v6ext, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_hop_by_hop_steered", v6hbh, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_routing_steered", v6rt, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
+	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_udp_dstopts_steered", v6ext_udp, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
+	  true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_routing_segments_left_passed", v6rt, 0, L_RT_SEGLEFT,
+	  XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
+	{ "ipv6_fragment_header_passed", v6frag, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT,
+	  false, 0, 0 },
 	{ "vlan_default_passed", vlan, 0, L_NONE, XGRO_CNT_PASS_VLAN, true, 0, 0 },
 	{ "vlan_steered_when_enabled", vlan, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
 	{ "qinq_steered_when_enabled", qinq, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
@@ -350,20 +369,22 @@ static void key_of(const struct pg_flow *f, struct xgro_flow_key *k)
 		k->vlan[i] = (uint32_t)f->vlan_tpid[i] << 16 | f->vlan_tci[i];
 }
 
+static const struct xgro_config base_cfg = {
+	.protos = XGRO_PROTO_TCP | XGRO_PROTO_UDP,
+	.min_payload = 1,
+	.idle_release_ms = 1000,
+	.flush_us = 50,
+	.max_size = 65535,
+	.heartbeat_ms = 100,
+	.frame_size = 3840,
+	.max_segs = 64,
+};
+
 static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 		     unsigned setup, int lie_kind, unsigned cnt_idx, bool want_flow,
 		     unsigned event, unsigned after)
 {
-	struct xgro_config cfg = {
-		.protos = XGRO_PROTO_TCP | XGRO_PROTO_UDP,
-		.min_payload = 1,
-		.idle_release_ms = 1000,
-		.flush_us = 50,
-		.max_size = 65535,
-		.heartbeat_ms = 100,
-		.frame_size = 3840,
-		.max_segs = 64,
-	};
+	struct xgro_config cfg = base_cfg;
 	uint8_t frame[2048], pay[1500] = { 0 };
 	struct pg_flow f;
 	size_t plen = 0, len;
@@ -499,6 +520,43 @@ static void steer_sticks_and_releases(void)
 	CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
 }
 
+/* The multi-buffer program (xdp.frags) with a jumbo frame, whose IP
+ * packet reaches past the first buffer: steered when the sockets take
+ * chained frames (frame_size 9216), passed as too large when they do not,
+ * malformed when its IP length says more than the frame has. */
+static void jumbo_frags_program(void)
+{
+	static uint8_t frame[XGRO_JUMBO_FRAME], pay[8948];
+	struct xgro_config cfg = base_cfg;
+	struct xgro_beacon hb = { .heartbeat_ns = now_ns() };
+	const unsigned sizes[3] = { XGRO_JUMBO_FRAME, 3840, XGRO_JUMBO_FRAME };
+	const unsigned want[3] = { XGRO_CNT_PASS_NO_SOCKET, XGRO_CNT_PASS_TOO_LARGE,
+				   XGRO_CNT_PASS_MALFORMED };
+	struct pg_flow f;
+	uint32_t zero = 0;
+	size_t len;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
+
+	pg_init(&f, 4, 6, 1);
+	len = pg_build(&f, pay, sizeof(pay), frame, sizeof(frame));
+	CHECK(len == 14 + 40 + 8948);
+	for (int i = 0; i < 3; i++) {
+		reset_maps();
+		cfg.frame_size = sizes[i];
+		hb.heartbeat_ns = now_ns();
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero,
+					   &cfg, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat),
+					   &zero, &hb, BPF_ANY));
+		/* the last: the frame cut short of its IP length */
+		o.data_size_in = (uint32_t)(i == 2 ? len - 1000 : len);
+		CHECK(!bpf_prog_test_run_opts(
+			bpf_program__fd(skel->progs.xgro_xdp_frags), &o));
+		CHECKF(counter(want[i]) == 1, "case %d: counter %u is %llu", i,
+		       want[i], (unsigned long long)counter(want[i]));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int failed = 0;
@@ -520,10 +578,13 @@ int main(int argc, char **argv)
 		failed |= check_run("bpf", &one, 1, argc, argv);
 	}
 	{
-		struct check_test one = { "steer_sticks_then_idle_releases",
-					  steer_sticks_and_releases };
+		struct check_test one[] = {
+			{ "steer_sticks_then_idle_releases",
+			  steer_sticks_and_releases },
+			{ "jumbo_frags_program", jumbo_frags_program },
+		};
 
-		failed |= check_run("bpf", &one, 1, argc, argv);
+		failed |= check_run("bpf", one, 2, argc, argv);
 	}
 	xgro__destroy(skel);
 	return failed;

@@ -70,5 +70,48 @@ int main(int argc, char **argv)
 						return 1;
 					fclose(fp);
 				}
+	/* Linux 6.18 rules: IPv4 with a fixed ID and DF clear; IPv6 with an
+	 * extension header, its bytes changed on the fifth segment; a
+	 * max_size that the last, shorter segment meets exactly. */
+	for (int ext = PG_EXT_NONE; ext <= PG_EXT_FRAGMENT; ext++)
+		for (int proto = 6; proto <= 17; proto += 11) {
+			struct pg_flow f;
+			size_t off = 0, l3 = 0;
+			char path[512];
+			FILE *fp;
+
+			pg_init(&f, ext ? 6 : 4, proto, (unsigned)n);
+			f.df = false;
+			f.v6_ext = (uint8_t)ext;
+			buf[off++] = 0; /* csum verify */
+			buf[off++] = 3;
+			buf[off++] = 20;
+			buf[off++] = 63;
+			off += 2; /* max_size, below */
+			buf[off++] = 3;
+			buf[off++] = 0;
+			for (int i = 0; i < 6; i++) {
+				size_t plen = i == 5 ? 300 : 400;
+				size_t len;
+
+				pg_fill((unsigned)n, 0, pay, plen);
+				if (i == 4)
+					f.v6_ext_fill = 0x11;
+				len = pg_build(&f, pay, plen, fr, sizeof(fr));
+				off += frame_op(buf + off, fr, len);
+				l3 = i ? l3 + plen : len - 14;
+				f.seq += (uint32_t)plen;
+				if (ext)
+					f.ip_id++;
+			}
+			buf[4] = (uint8_t)(l3 >> 8);
+			buf[5] = (uint8_t)l3;
+			buf[off++] = 210;
+			snprintf(path, sizeof(path), "%s/seed-%02d", argv[1], n++);
+			fp = fopen(path, "wb");
+			if (!fp || fwrite(buf, 1, off, fp) != off)
+				return 1;
+			fclose(fp);
+		}
 	return 0;
 }

@@ -48,6 +48,15 @@ void pg_init(struct pg_flow *f, int family, int proto, unsigned n)
 	f->flags = 0x10;
 }
 
+static size_t pg_ext_len(const struct pg_flow *f)
+{
+	if (!f->v6_ext)
+		return 0;
+	if (f->v6_ext == PG_EXT_FRAGMENT || !f->v6_ext_units)
+		return 8;
+	return 8 * (size_t)f->v6_ext_units;
+}
+
 size_t pg_l3_off(const struct pg_flow *f)
 {
 	return 14 + 4 * (size_t)f->nvlan;
@@ -56,8 +65,7 @@ size_t pg_l3_off(const struct pg_flow *f)
 size_t pg_l4_off(const struct pg_flow *f)
 {
 	return pg_l3_off(f) +
-	       (f->family == 4 ? 20 + (size_t)f->ipoptlen :
-				 40 + (f->v6_ext ? 8 : 0));
+	       (f->family == 4 ? 20 + (size_t)f->ipoptlen : 40 + pg_ext_len(f));
 }
 
 void pg_fill(unsigned flow, uint64_t off, uint8_t *dst, size_t len)
@@ -109,15 +117,31 @@ size_t pg_build(const struct pg_flow *f, const uint8_t *payload, size_t plen,
 		put32(p, 0x60000000u | (uint32_t)f->tos << 20 |
 				 (f->flowlabel & 0xfffff));
 		put16(p + 4, (uint16_t)(l3len - 40));
-		p[6] = f->v6_ext ? 60 : (uint8_t)f->proto;
+		static const uint8_t ext_type[] = { [PG_EXT_DSTOPTS] = 60,
+						    [PG_EXT_HBH] = 0,
+						    [PG_EXT_ROUTING] = 43,
+						    [PG_EXT_FRAGMENT] = 44 };
+		size_t el = pg_ext_len(f);
+
+		p[6] = f->v6_ext ? ext_type[f->v6_ext] : (uint8_t)f->proto;
 		p[7] = f->ttl;
 		memcpy(p + 8, f->saddr, 16);
 		memcpy(p + 24, f->daddr, 16);
 		if (f->v6_ext) {
+			memset(p + 44, f->v6_ext_fill, el - 4);
 			p[40] = (uint8_t)f->proto;
-			p[41] = 0;
-			p[42] = 1; /* PadN */
-			p[43] = 4;
+			p[41] = (uint8_t)(el / 8 - 1);
+			if (f->v6_ext == PG_EXT_ROUTING) {
+				p[42] = 4; /* type */
+				p[43] = 0; /* segments left */
+			} else if (f->v6_ext == PG_EXT_FRAGMENT) {
+				p[41] = 0; /* reserved */
+				p[42] = 0; /* offset 0, no more fragments */
+				p[43] = 0;
+			} else {
+				p[42] = 1; /* PadN over the rest */
+				p[43] = (uint8_t)(el - 4);
+			}
 		}
 	}
 	p = out + l4;

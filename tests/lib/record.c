@@ -98,8 +98,16 @@ int rec_csum_ok(const struct rec_out *o)
 		ph[9] = proto;
 		s = 12;
 	} else {
+		uint32_t off = 40;
+
 		l3len = 40u + rd16(l3 + 4);
 		proto = l3[6];
+		/* the extension headers the engine merges over */
+		while ((proto == 0 || proto == 43 || proto == 60) &&
+		       o->l3_off + off < o->l4_off) {
+			proto = l3[off];
+			off += 8u * (l3[off + 1] + 1u);
+		}
 		memcpy(ph, l3 + 8, 32);
 		s = 40;
 	}

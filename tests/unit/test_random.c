@@ -31,6 +31,7 @@ struct meta {
 	uint16_t id;
 	uint32_t fl, seq, ack, window, opt;
 	uint32_t paylen, l3len;
+	uint8_t ext, ext_fill; /* IPv6 extension header, PG_EXT_* */
 };
 
 struct gflow {
@@ -94,6 +95,8 @@ static void put_frame(struct gflow *g, int fi, uint32_t plen, bool advance)
 	m->window = g->pg.window;
 	m->opt = g->pg.optlen ? g->opt : 0;
 	m->paylen = plen;
+	m->ext = m->v6 ? g->pg.v6_ext : 0;
+	m->ext_fill = g->pg.v6_ext_fill;
 	m->l3len = (uint32_t)(pg_l4_off(&g->pg) - pg_l3_off(&g->pg)) +
 		   (m->tcp ? 20 + (uint32_t)g->pg.optlen : 8) + plen;
 	if (m->tcp)
@@ -102,6 +105,8 @@ static void put_frame(struct gflow *g, int fi, uint32_t plen, bool advance)
 				 C_CAND;
 	else
 		m->cls = plen ? C_CAND : C_UNMERGE;
+	if (m->ext == PG_EXT_FRAGMENT) /* Linux has no GRO for it */
+		m->cls = C_UNMERGE;
 	if (advance) {
 		g->off += plen;
 		g->pg.seq += plen;
@@ -147,7 +152,9 @@ static void gen_init_flow(struct gflow *g, unsigned i)
 	}
 	g->idmode = chance(200) ? 1 : chance(100) ? 2 : 0;
 	if (g->idmode == 1 && chance(500))
-		g->pg.df = false; /* fixed without DF: never merges */
+		g->pg.df = false; /* fixed without DF: merges as of 6.18 */
+	if (fam == 6 && chance(200))
+		g->pg.v6_ext = (uint8_t)(PG_EXT_DSTOPTS + rnd() % 4);
 }
 
 /* One random trace. corrupt: flip payload bits now and then. */
@@ -189,6 +196,8 @@ static void generate(unsigned nflows, int n, bool corrupt)
 			f->pg.tos ^= 4;
 		} else if (r < 125) {
 			f->pg.ttl--;
+		} else if (r < 128 && f->pg.v6_ext) {
+			f->pg.v6_ext_fill++; /* extension header bytes change */
 		} else if (r < 140) { /* loss: the stream moves on unseen */
 			f->off += plen;
 			f->pg.seq += plen;
@@ -317,10 +326,10 @@ static bool m_fits(const struct mflow *h, const struct meta *p,
 			return false;
 		if (h->idmode == 1 && p->id != first_id)
 			return false;
-		if (h->idmode < 0 && p->id != want &&
-		    !(p->id == first_id && p->df))
+		if (h->idmode < 0 && p->id != want && p->id != first_id)
 			return false;
-	} else if (p->fl != q->fl) {
+	} else if (p->fl != q->fl || p->ext != q->ext ||
+		   p->ext_fill != q->ext_fill) {
 		return false;
 	}
 	if (p->tcp && (p->ack != q->ack || p->window != q->window ||
@@ -340,8 +349,9 @@ static void m_check_full(int i, const struct xgro_engine_config *c,
 	struct mflow *h = &mf[i];
 	const struct meta *last = &meta[h->seg[h->nsegs - 1]];
 
+	/* size: held while a shorter last segment could still fit */
 	if ((last->flags & 0x08) || plen < h->gso ||
-	    h->nsegs >= (int)c->max_segs || h->l3len + h->gso > c->max_size)
+	    h->nsegs >= (int)c->max_segs || h->l3len >= c->max_size)
 		m_emit_flow(i);
 }
 

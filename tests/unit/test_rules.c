@@ -109,8 +109,10 @@ static void m_tos(struct pg_flow *f) { f->tos = 0x10; }
 static void m_ttl(struct pg_flow *f) { f->ttl--; }
 static void m_df(struct pg_flow *f) { f->df = !f->df; }
 static void m_id_jump(struct pg_flow *f) { f->ip_id += 5; }
-static void m_id_same(struct pg_flow *f) { f->ip_id--; }
-static void m_nodf(struct pg_flow *f) { f->df = false; }
+static void m_ext_dst(struct pg_flow *f) { f->v6_ext = PG_EXT_DSTOPTS; }
+static void m_ext_hbh(struct pg_flow *f) { f->v6_ext = PG_EXT_HBH; }
+static void m_ext_rt(struct pg_flow *f) { f->v6_ext = PG_EXT_ROUTING; }
+static void m_ext_fill(struct pg_flow *f) { f->v6_ext_fill = 0x11; }
 static void m_ipopt(struct pg_flow *f)
 {
 	f->ipoptlen = 4;
@@ -169,13 +171,20 @@ RULE(rule_v4_tos, 4, 6, NULL, m_tos)
 RULE(rule_v4_ttl, 4, 6, NULL, m_ttl)
 RULE(rule_v4_df, 4, 6, NULL, m_df)
 RULE(rule_v4_id_increments, 4, 6, NULL, m_id_jump)
-RULE(rule_v4_fixed_id_needs_df, 4, 6, m_nodf, m_id_same)
 RULE(rule_v4_options, 4, 6, NULL, m_ipopt)
 RULE(rule_v4_fragment, 4, 6, NULL, m_frag)
 RULE(rule_v6_traffic_class, 6, 6, NULL, m_tclass)
 RULE(rule_v6_flow_label, 6, 6, NULL, m_flowlabel)
 RULE(rule_v6_hop_limit, 6, 6, NULL, m_ttl)
 RULE(rule_v6_ext_header, 6, 6, NULL, m_v6ext)
+/* Linux's ipv6_gro_receive merges segments whose hop-by-hop, routing or
+ * destination options headers are byte for byte the same (selftest gro.c
+ * "ipv6 with ext header does coalesce" / "... different payloads doesn't") */
+RULE(rule_v6_ext_dstopts_identical, 6, 6, m_ext_dst, m_ext_fill)
+RULE(rule_v6_ext_hbh_identical, 6, 6, m_ext_hbh, m_ext_fill)
+RULE(rule_v6_ext_routing_identical, 6, 6, m_ext_rt, m_ext_fill)
+RULE(rule_v6_ext_type_differs, 6, 6, m_ext_dst, m_ext_hbh)
+RULE(rule_udp_v6_ext_identical, 6, 17, m_ext_dst, m_ext_fill)
 RULE(rule_tcp_ack, 4, 6, NULL, m_ack)
 RULE(rule_tcp_window, 4, 6, NULL, m_window)
 RULE(rule_tcp_ack_required, 4, 6, NULL, m_noack)
@@ -239,6 +248,81 @@ static void rule_fixed_id_with_df(void)
 	CHECK(R.n == 2 && R.v[0].segs == 2 && R.v[1].segs == 1);
 }
 
+/* Linux 6.18 ("net: gro: remove unnecessary df checks"): a fixed IP ID
+ * merges with DF clear too; the selftest's "DF=0, Fixed - should coalesce" */
+static void rule_v4_fixed_id_without_df(void)
+{
+	struct pg_flow f;
+
+	reset();
+	pg_init(&f, 4, 6, 1);
+	f.df = false;
+	for (int i = 0; i < 3; i++) {
+		add(&f, 0, MSS);
+		f.ip_id--;
+	}
+	run();
+	CHECKF(R.n == 1 && R.v[0].segs == 3, "%zu outputs", R.n);
+	CHECK(R.v[0].flags & XGRO_OUT_FIXEDID);
+	CHECK(rec_csum_ok(&R.v[0]));
+	/* DF must still be the same on every segment */
+	reset();
+	pg_init(&f, 4, 6, 1);
+	f.df = false;
+	add(&f, 0, MSS);
+	f.ip_id--;
+	f.df = true;
+	add(&f, 0, MSS);
+	run();
+	CHECK(R.n == 2);
+}
+
+/* No GRO for a fragment header (no inet6_offloads entry) or AH: never
+ * merged, but it still flushes its flow first; nor a routing header with
+ * segments left, nor headers beyond the room a flow keeps. */
+static void rule_v6_ext_never_merged(void)
+{
+	struct pg_flow f;
+
+	reset();
+	pg_init(&f, 6, 6, 1);
+	add(&f, 0, MSS);
+	f.v6_ext = PG_EXT_FRAGMENT;
+	add(&f, 0, MSS);
+	add(&f, 0, MSS);
+	run();
+	CHECK(R.n == 3 && R.v[0].kind == XGRO_OUT_MERGED &&
+	      R.v[0].reason == XGRO_FLUSH_UNMERGEABLE);
+	CHECK(R.v[1].kind == XGRO_OUT_ALONE && R.v[2].kind == XGRO_OUT_ALONE);
+	reset();
+	pg_init(&f, 6, 6, 1);
+	f.v6_ext = PG_EXT_ROUTING;
+	add(&f, 0, MSS);
+	frames[0][14 + 43] = 1; /* segments left */
+	add(&f, 0, MSS);
+	frames[1][14 + 43] = 1;
+	run();
+	CHECK(R.n == 2 && R.v[0].kind == XGRO_OUT_ALONE &&
+	      R.v[1].kind == XGRO_OUT_ALONE);
+	/* 14 + 40 + 96 + 20 bytes of header: more than XGRO_MAX_HDR; the
+	 * most that fits: 14 + 40 + 64 + 20 = 138 */
+	for (uint8_t units = 8; units <= 12; units += 4) {
+		reset();
+		pg_init(&f, 6, 6, 1);
+		f.v6_ext = PG_EXT_DSTOPTS;
+		f.v6_ext_units = units;
+		add(&f, 0, MSS);
+		add(&f, 0, MSS);
+		run();
+		if (units == 12) {
+			CHECK(R.n == 2 && R.v[0].kind == XGRO_OUT_ALONE);
+		} else {
+			CHECK(R.n == 1 && R.v[0].vnet.hdr_len == 138);
+			CHECK(rec_csum_ok(&R.v[0]));
+		}
+	}
+}
+
 static void rule_short_segment_last(void)
 {
 	struct pg_flow f;
@@ -276,6 +360,26 @@ static void rule_size_limit(void)
 	CHECK(R.v[0].reason == XGRO_FLUSH_SIZE);
 	CHECK(R.v[0].len - 14 <= 65535);
 	CHECK(st->flush_size == 1);
+	/* Linux appends a last, shorter segment that ends exactly at 65535
+	 * (skb_gro_receive refuses p->len + len >= 65536): 45 x 1448 reach
+	 * 65200, and 335 more bytes fit; a segment with a gap follows */
+	for (int extra = 0; extra <= 1; extra++) {
+		reset();
+		pg_init(&f, 4, 6, 1);
+		for (int i = 0; i < 45; i++)
+			add(&f, 0, 1448);
+		add(&f, 0, 335 + (size_t)extra);
+		f.seq += 1000;
+		add(&f, 0, 335 + (size_t)extra);
+		run();
+		if (!extra) {
+			CHECKF(R.n == 2 && R.v[0].segs == 46, "%zu outs", R.n);
+			CHECK(R.v[0].len - 14 == 65535 && rec_csum_ok(&R.v[0]));
+		} else { /* one byte too many: it goes with the next */
+			CHECKF(R.n == 3 && R.v[0].segs == 45, "%zu outs", R.n);
+			CHECK(R.v[0].reason == XGRO_FLUSH_SIZE);
+		}
+	}
 	/* a configured max_size */
 	reset();
 	pg_init(&f, 6, 6, 1);
@@ -403,15 +507,20 @@ static void rule_ipv6_ext_header_flushes_flow(void)
 {
 	struct pg_flow f;
 
+	/* a segment that gains an extension header flushes the flow and
+	 * starts its own super-packet, with the next one like it */
 	reset();
 	pg_init(&f, 6, 6, 1);
 	add(&f, 0, MSS);
 	add(&f, 0, MSS);
-	f.v6_ext = 1;
+	f.v6_ext = PG_EXT_DSTOPTS;
+	add(&f, 0, MSS);
 	add(&f, 0, MSS);
 	run();
 	CHECK(R.n == 2 && R.v[0].segs == 2 &&
-	      R.v[0].reason == XGRO_FLUSH_UNMERGEABLE);
+	      R.v[0].reason == XGRO_FLUSH_MISMATCH);
+	CHECK(R.v[1].segs == 2 && R.v[1].vnet.hdr_len == 14 + 40 + 8 + 20);
+	CHECK(rec_csum_ok(&R.v[1]));
 }
 
 static void rule_csum_verify(void)
@@ -656,9 +765,12 @@ static void config_rejected(void)
 static const struct check_test tests[] = {
 #define T(x) { #x, x }
 	T(rule_key_port), T(rule_key_addr), T(rule_v4_tos), T(rule_v4_ttl),
-	T(rule_v4_df), T(rule_v4_id_increments), T(rule_v4_fixed_id_needs_df),
+	T(rule_v4_df), T(rule_v4_id_increments), T(rule_v4_fixed_id_without_df),
 	T(rule_v4_options), T(rule_v4_fragment), T(rule_v6_traffic_class),
 	T(rule_v6_flow_label), T(rule_v6_hop_limit), T(rule_v6_ext_header),
+	T(rule_v6_ext_dstopts_identical), T(rule_v6_ext_hbh_identical),
+	T(rule_v6_ext_routing_identical), T(rule_v6_ext_type_differs),
+	T(rule_udp_v6_ext_identical), T(rule_v6_ext_never_merged),
 	T(rule_tcp_ack), T(rule_tcp_window), T(rule_tcp_ack_required),
 	T(rule_tcp_syn), T(rule_tcp_fin), T(rule_tcp_rst), T(rule_tcp_urg),
 	T(rule_tcp_cwr), T(rule_tcp_ece_change), T(rule_tcp_options_identical),

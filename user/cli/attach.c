@@ -424,7 +424,7 @@ static int load(const struct attach_opts *o, struct instance *in)
 	return 0;
 }
 
-static int link_xdp(const struct attach_opts *o, struct instance *in)
+static int link_xdp(struct attach_opts *o, struct instance *in)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo,
 		    .flags = o->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
@@ -432,10 +432,16 @@ static int link_xdp(const struct attach_opts *o, struct instance *in)
 	uint32_t len = sizeof(li);
 	int fd, err;
 
+	/* multi-buffer first (jumbo frames), the plain program where the
+	 * driver or the kernel refuses it */
 	err = xgro_fault("link");
 	fd = err ? -1 :
-		   bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp),
+		   bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp_frags),
 				   in->st.ifindex, BPF_XDP, &lo);
+	o->dp.frags = fd >= 0;
+	if (fd < 0 && !err)
+		fd = bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp),
+				     in->st.ifindex, BPF_XDP, &lo);
 	if (fd < 0) {
 		err = err ? err : -errno;
 		if (err == -EBUSY || err == -EEXIST)

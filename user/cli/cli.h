@@ -56,6 +56,7 @@ struct xgro_state {
 	char reinject[64]; /* tap:NAME, veth:NAME, none */
 	char tap[IF_NAMESIZE]; /* a tap xgro created, to remove */
 	char gso[32]; /* what the sink's GSO probe found */
+	char jumbo[48]; /* how frames over a umem frame are taken, or why not */
 	int nsysctl;
 	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
 	uint64_t netns; /* inode of the network namespace they belong to */

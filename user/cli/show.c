@@ -324,6 +324,7 @@ static int status_one(const struct xgro_state *s, void *u)
 		json_str(&c->j, "xsk_mode", s->xsk_mode);
 		json_str(&c->j, "reinject", s->reinject);
 		json_str(&c->j, "gso", s->gso);
+		json_str(&c->j, "jumbo", s->jumbo[0] ? s->jumbo : "unknown");
 		json_str(&c->j, "pin_dir", s->pin_dir);
 		json_str(&c->j, "netns", ns);
 		json_u64(&c->j, "netns_inode", s->netns);
@@ -355,6 +356,7 @@ static int status_one(const struct xgro_state *s, void *u)
 	printf("  queues    %u, workers %u, AF_XDP %s\n", s->queues, s->workers,
 	       s->xsk_mode);
 	printf("  reinject  %s (GSO writes: %s)\n", s->reinject, s->gso);
+	printf("  jumbo     %s\n", s->jumbo[0] ? s->jumbo : "unknown");
 	printf("  pins      %s\n", s->pin_dir);
 	if (have_loss && c->loss.reconciled)
 		printf("  frames    %llu lost, books balance\n",

@@ -64,6 +64,7 @@ int xgro_state_write(const struct xgro_state *s)
 	fprintf(f, "xsk_mode %s\nreinject %s\ntap %s\ngso %s\n", s->xsk_mode,
 		s->reinject, s->tap[0] ? s->tap : "-", s->gso[0] ? s->gso : "-");
 	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
+	fprintf(f, "jumbo %s\n", s->jumbo[0] ? s->jumbo : "-");
 	for (int i = 0; i < s->nsysctl; i++)
 		fprintf(f, "sysctl %s %s %s\n", s->sysctl[i].path,
 			s->sysctl[i].value, s->sysctl[i].set);
@@ -120,6 +121,8 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			s->workers = (uint32_t)strtoul(a, NULL, 10);
 		else if (!strcmp(key, "xsk_mode"))
 			snprintf(s->xsk_mode, sizeof(s->xsk_mode), "%s", a);
+		else if (!strcmp(key, "jumbo") && strcmp(a, "-"))
+			snprintf(s->jumbo, sizeof(s->jumbo), "%s", a);
 		else if (!strcmp(key, "reinject"))
 			snprintf(s->reinject, sizeof(s->reinject), "%s", a);
 		else if (!strcmp(key, "tap") && strcmp(a, "-"))

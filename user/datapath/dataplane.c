@@ -163,6 +163,26 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 	return 0;
 }
 
+/* Frames over a umem frame are redirected only when every socket takes
+ * them chained (the XDP program compares with the config's frame_size);
+ * otherwise they go to the stack, counted as too large. */
+static void set_jumbo(struct xgro_dataplane *dp, struct xgro_state *st)
+{
+	unsigned sg = 0;
+
+	for (unsigned i = 0; i < dp->nqueues; i++)
+		sg += dp->queues[i]->sg;
+	if (dp->frags && sg == dp->nqueues) {
+		dp->cfg->frame_size = XGRO_JUMBO_FRAME;
+		snprintf(st->jumbo, sizeof(st->jumbo),
+			 "xdp.frags+XDP_USE_SG,frames<=%u", XGRO_JUMBO_FRAME);
+	} else {
+		snprintf(st->jumbo, sizeof(st->jumbo), "off,frames<=%u(%s)",
+			 dp->cfg->frame_size,
+			 dp->frags ? "no-XDP_USE_SG" : "no-xdp.frags");
+	}
+}
+
 int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		  struct xgro_state *st, struct bpf_object *obj)
 {
@@ -177,6 +197,7 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 	dp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->busy_poll = o->busy_poll;
 	dp->nice = o->nice;
+	dp->frags = o->frags;
 	dp->cfg_map = map_mmap(obj, "config", &dp->cfg_len);
 	dp->hb_map = map_mmap(obj, "heartbeat", &dp->hb_len);
 	dp->ws_map = map_mmap(obj, "worker_stats", &dp->ws_len);
@@ -259,6 +280,7 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 	}
 	st->queues = dp->nqueues;
 	st->workers = dp->nworkers;
+	set_jumbo(dp, st);
 	snprintf(st->xsk_mode, sizeof(st->xsk_mode), "%s",
 		 zc == dp->nqueues ? "zerocopy" : zc ? "mixed" : "copy");
 	if (o->xsk_mode == XGRO_XSK_AUTO && !zc)

@@ -54,6 +54,7 @@ struct xgro_dp_opts {
 	char sink_name[IF_NAMESIZE]; /* empty: derived from the interface */
 	bool busy_poll;
 	int nice; /* of the worker threads, -20..19 */
+	bool frags; /* the XDP program is multi-buffer: try XDP_USE_SG */
 };
 
 void xgro_dp_defaults(struct xgro_dp_opts *o);

@@ -119,6 +119,27 @@ static void flow_verdict(struct xgro_queue *q, const struct xgro_out *o)
 	t->segs = 0;
 }
 
+static uint64_t umem_bytes(const struct xgro_queue *q)
+{
+	return (uint64_t)q->nframes * XSK_UMEM__DEFAULT_FRAME_SIZE;
+}
+
+/* Handles past the umem name jumbo slots (see join_chain). */
+static bool is_jumbo(const struct xgro_queue *q, uint64_t handle)
+{
+	return handle >= umem_bytes(q);
+}
+
+/* Gives a jumbo slot back; returns whether its frame was of a draining
+ * flow. */
+static bool jumbo_free(struct xgro_queue *q, uint64_t handle)
+{
+	uint32_t slot = (uint32_t)((handle - umem_bytes(q)) / XGRO_JUMBO_FRAME);
+
+	q->jumbo_free[q->njfree++] = slot;
+	return q->jumbo_draining[slot];
+}
+
 static void emit(void *user, const struct xgro_out *o)
 {
 	struct xgro_queue *q = user;
@@ -134,11 +155,15 @@ static void emit(void *user, const struct xgro_out *o)
 	q->ws->sink_writes++;
 	/* the write copied the frames: they are free again */
 	for (uint32_t i = 0; i < o->nhandles; i++) {
+		if (is_jumbo(q, o->handles[i])) {
+			draining |= jumbo_free(q, o->handles[i]);
+			continue;
+		}
 		draining |= q->draining[o->handles[i] /
 					XSK_UMEM__DEFAULT_FRAME_SIZE];
 		q->free_frames[q->nfree++] = o->handles[i];
+		q->ws->frames_in_flight--;
 	}
-	q->ws->frames_in_flight -= o->nhandles;
 	/* a draining flow is on its way out already: asking again would
 	 * restart its drain */
 	if ((o->flags & XGRO_OUT_FLOW) && !draining)
@@ -161,6 +186,55 @@ static void engine_config(const struct xgro_queue *q, const struct xgro_config *
 	e->protos = c->protos;
 	e->csum_mode = c->csum_mode;
 	e->seed = c->hash_seed;
+}
+
+/* With a multi-buffer XDP program, a socket that takes chained frames
+ * (XDP_USE_SG, 6.6+; copy mode on any driver, zero-copy where the driver
+ * has it), else one that does not: frames over a umem frame then stay on
+ * the stack. */
+static int socket_create(struct xgro_queue *q, const char *ifname,
+			 unsigned id, struct xsk_socket_config *sc)
+{
+	struct xsk_socket_config sg = *sc;
+	int err;
+
+	q->sg = false;
+	if (q->dp->frags) {
+		sg.bind_flags |= XDP_USE_SG;
+		err = xsk_socket__create(&q->xsk, ifname, id, q->umem, &q->rx,
+					 NULL, &sg);
+		if (!err) {
+			q->sg = true;
+			return 0;
+		}
+		if (err != -EINVAL && err != -EOPNOTSUPP)
+			return err;
+	}
+	return xsk_socket__create(&q->xsk, ifname, id, q->umem, &q->rx, NULL,
+				  sc);
+}
+
+/* Jumbo slots for a socket with XDP_USE_SG: as many as the engine may hold
+ * (a quarter of the ring) plus one batch, so that one is always free. */
+static int jumbo_open(struct xgro_queue *q)
+{
+	size_t size;
+
+	if (!q->sg)
+		return 0;
+	q->njumbo = q->ring / 4 + XGRO_BATCH;
+	size = (size_t)q->njumbo * XGRO_JUMBO_FRAME;
+	q->jumbo_free = calloc(q->njumbo, sizeof(*q->jumbo_free));
+	q->jumbo_draining = calloc(q->njumbo, 1);
+	q->jumbo = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->jumbo == MAP_FAILED)
+		q->jumbo = NULL;
+	if (!q->jumbo || !q->jumbo_free || !q->jumbo_draining)
+		return -ENOMEM;
+	for (q->njfree = 0; q->njfree < q->njumbo; q->njfree++)
+		q->jumbo_free[q->njfree] = q->njfree;
+	return 0;
 }
 
 int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
@@ -205,13 +279,15 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 		return err;
 	sc.bind_flags = XDP_USE_NEED_WAKEUP |
 			(mode == XGRO_XSK_COPY ? XDP_COPY : XDP_ZEROCOPY);
-	err = xsk_socket__create(&q->xsk, ifname, id, q->umem, &q->rx, NULL, &sc);
+	err = socket_create(q, ifname, id, &sc);
 	if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
 	    mode == XGRO_XSK_AUTO) {
 		sc.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY;
-		err = xsk_socket__create(&q->xsk, ifname, id, q->umem, &q->rx,
-					 NULL, &sc);
+		err = socket_create(q, ifname, id, &sc);
 	}
+	if (err)
+		return err;
+	err = jumbo_open(q);
 	if (err)
 		return err;
 	q->fd = xsk_socket__fd(q->xsk);
@@ -259,6 +335,13 @@ void xgro_queue_close(struct xgro_queue *q)
 		munmap(q->area, (size_t)q->nframes *
 					XSK_UMEM__DEFAULT_FRAME_SIZE);
 	xgro_ctx_destroy(q->eng);
+	if (q->jumbo)
+		munmap(q->jumbo, (size_t)q->njumbo * XGRO_JUMBO_FRAME);
+	free(q->jumbo_free);
+	free(q->jumbo_draining);
+	q->jumbo = NULL;
+	q->jumbo_free = NULL;
+	q->jumbo_draining = NULL;
 	free(q->free_frames);
 	free(q->draining);
 	q->free_frames = NULL;
@@ -283,12 +366,57 @@ static void refill(struct xgro_queue *q)
 	xsk_ring_prod__submit(&q->fill, n);
 }
 
+/*
+ * A frame that came as chained descriptors (XDP_USE_SG), joined into a
+ * jumbo slot for the engine, which takes frames whole; its umem frames go
+ * back to the reserve at once. Returns the descriptors taken, 0 when the
+ * chain goes on past the avail ones of this batch.
+ */
+static uint32_t join_chain(struct xgro_queue *q, uint32_t idx, uint32_t avail,
+			   struct xgro_pkt *p, uint8_t **drain)
+{
+	uint32_t k = 0, off = 0, slot;
+	uint8_t *dst;
+
+	for (;;) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + k++);
+
+		if (!(d->options & XDP_PKT_CONTD))
+			break;
+		if (k == avail)
+			return 0;
+	}
+	if (!q->njfree) /* sized so that it cannot happen; if it did, the
+			 * engine's frames are what holds the slots */
+		xgro_flush_all(q->eng);
+	slot = q->jumbo_free[--q->njfree];
+	dst = q->jumbo + (size_t)slot * XGRO_JUMBO_FRAME;
+	for (uint32_t j = 0; j < k; j++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + j);
+		uint32_t len = d->len;
+
+		/* the XDP program redirects nothing longer; a longer one is
+		 * cut, and the engine finds its IP length a lie */
+		if (off + len > XGRO_JUMBO_FRAME)
+			len = XGRO_JUMBO_FRAME - off;
+		memcpy(dst + off, xsk_umem__get_data(q->area, d->addr), len);
+		off += len;
+		q->free_frames[q->nfree++] =
+			d->addr & ~(uint64_t)(XSK_UMEM__DEFAULT_FRAME_SIZE - 1);
+	}
+	p->data = dst;
+	p->len = off;
+	p->handle = umem_bytes(q) + (uint64_t)slot * XGRO_JUMBO_FRAME;
+	*drain = &q->jumbo_draining[slot];
+	return k;
+}
+
 /* One pass over a queue; returns frames received. */
 static unsigned service(struct xgro_queue *q, uint64_t now)
 {
 	struct xgro_pkt pkts[XGRO_BATCH];
 	const struct xgro_config *cfg = q->dp->cfg;
-	uint32_t idx, n, pending, pressure;
+	uint32_t idx, n, i, used, np = 0, pending, pressure;
 	bool draining = false;
 
 	/* fail open under load: over 3/4 of the RX ring waiting, and the XDP
@@ -299,12 +427,12 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 	if (q->beacon->pressure != pressure)
 		q->beacon->pressure = pressure;
 	n = xsk_ring_cons__peek(&q->rx, XGRO_BATCH, &idx);
-	for (uint32_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i += used, np++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
 		uint64_t base = d->addr & ~(uint64_t)(XSK_UMEM__DEFAULT_FRAME_SIZE - 1);
 		uint8_t *data = xsk_umem__get_data(q->area, d->addr);
 		const struct xgro_meta *m = (const void *)(data - sizeof(*m));
-		struct xgro_pkt *p = &pkts[i];
+		struct xgro_pkt *p = &pkts[np];
 
 		uint8_t *drain =
 			&q->draining[base / XSK_UMEM__DEFAULT_FRAME_SIZE];
@@ -313,6 +441,14 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 		p->len = d->len;
 		p->handle = base;
 		p->flags = 0;
+		used = 1;
+		if (d->options & XDP_PKT_CONTD) {
+			used = join_chain(q, idx + i, n - i, p, &drain);
+			if (!used)
+				break; /* cut by the batch: the next pass */
+		} else {
+			q->ws->frames_in_flight++;
+		}
 		*drain = 0;
 		if (d->addr - base >= sizeof(*m) && m->magic == XGRO_META_MAGIC) {
 			uint64_t stamp;
@@ -336,11 +472,12 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 			q->ws->no_meta++;
 		}
 	}
-	if (n) {
-		xsk_ring_cons__release(&q->rx, n);
-		q->ws->rx_frames += n;
-		q->ws->frames_in_flight += n;
-		xgro_feed(q->eng, pkts, n, now);
+	/* a chain cut by the batch is peeked again on the next pass */
+	xsk_ring_cons__cancel(&q->rx, n - i);
+	if (i) {
+		xsk_ring_cons__release(&q->rx, i);
+		q->ws->rx_frames += np;
+		xgro_feed(q->eng, pkts, np, now);
 	}
 	/* a draining flow is held by nobody; nor, for the moment, is anyone
 	 * else (drains are short and rare) */
@@ -355,7 +492,7 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 		__atomic_store_n(&q->beacon->drained_ns, q->max_stamp,
 				 __ATOMIC_RELEASE);
 	refill(q);
-	return n;
+	return np;
 }
 
 static void sync_config(struct xgro_queue *q, struct xgro_config *last)

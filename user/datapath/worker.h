@@ -35,6 +35,7 @@ struct xgro_queue {
 	struct xsk_ring_cons rx;
 	int fd;
 	bool zerocopy;
+	bool sg; /* bound with XDP_USE_SG: frames may come chained */
 	uint32_t max_flows;
 	struct xgro_ctx *eng;
 	/* RX and fill rings of `ring` entries each and a umem of twice that:
@@ -63,6 +64,13 @@ struct xgro_queue {
 	/* frames of DRAINING flows, by umem frame (nframes long): their
 	 * outputs decide nothing */
 	uint8_t *draining;
+	/* Jumbo frames, joined from their chained descriptors: njumbo slots
+	 * of XGRO_JUMBO_FRAME bytes, enough for all the engine may hold plus
+	 * a batch. Their handles follow the umem's addresses. */
+	uint8_t *jumbo;
+	uint32_t *jumbo_free;
+	uint8_t *jumbo_draining;
+	unsigned njumbo, njfree;
 	uint8_t scratch[70000]; /* for software segmentation */
 };
 
@@ -91,6 +99,7 @@ struct xgro_dataplane {
 	atomic_bool stop;
 	atomic_int err;
 	int wake_fd; /* eventfd: a worker failed */
+	bool frags; /* multi-buffer XDP program: sockets try XDP_USE_SG */
 	/* what xgro_dp_watch keeps an eye on (watch.c) */
 	int ifindex;
 	char ifname[IF_NAMESIZE];

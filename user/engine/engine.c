@@ -568,10 +568,12 @@ static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
 		if (d[l3 + 1] != h[l3 + 1] || d[l3 + 6] != h[l3 + 6] ||
 		    d[l3 + 8] != h[l3 + 8])
 			return XGRO_FLUSH_MISMATCH;
+		/* the second segment decides: incrementing or fixed, DF or
+		 * not (Linux 6.18, "net: gro: remove unnecessary df checks":
+		 * inet_gro_flush takes a fixed ID whatever DF says) */
 		switch (f->id_mode) {
 		case ID_UNKNOWN:
-			if (id != f->next_id &&
-			    !(id == f->first_id && (d[l3 + 6] & 0x40)))
+			if (id != f->next_id && id != f->first_id)
 				return XGRO_FLUSH_MISMATCH;
 			break;
 		case ID_INC:
@@ -585,7 +587,14 @@ static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
 		}
 	} else {
 		/* version, traffic class, flow label; hop limit */
-		if (memcmp(d + l3, h + l3, 4) || d[l3 + 7] != h[l3 + 7])
+		if (memcmp(d + l3, h + l3, 4) || d[l3 + 7] != h[l3 + 7] ||
+		    pi->l4_off != l4)
+			return XGRO_FLUSH_MISMATCH;
+		/* extension headers: the same chain, byte for byte, as
+		 * ipv6_gro_receive compares them */
+		if (l4 - l3 > 40 &&
+		    (d[l3 + 6] != h[l3 + 6] ||
+		     memcmp(d + l3 + 40, h + l3 + 40, l4 - l3 - 40)))
 			return XGRO_FLUSH_MISMATCH;
 	}
 	if (f->key.proto == PROTO_TCP) {
@@ -633,7 +642,11 @@ static void check_full(struct xgro_ctx *ctx, struct flow *f, uint32_t pay_len)
 		flush_flow(ctx, f, XGRO_FLUSH_SHORT);
 	else if (f->nsegs >= ctx->cfg.max_segs)
 		flush_flow(ctx, f, XGRO_FLUSH_SEGS);
-	else if (f->l3_len + f->gso_size > ctx->cfg.max_size)
+	/* Held while a shorter last segment could still fit: Linux appends
+	 * one that ends exactly at 65535 (skb_gro_receive refuses only
+	 * p->len + len >= 65536), and the next full one flushes in
+	 * can_merge. */
+	else if (f->l3_len >= ctx->cfg.max_size)
 		flush_flow(ctx, f, XGRO_FLUSH_SIZE);
 }
 

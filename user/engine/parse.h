@@ -26,13 +26,38 @@ PARSE_INLINE void set_ports(struct pinfo *pi, const uint8_t *l4)
 	memcpy(&pi->key.dport, l4 + 2, 2);
 }
 
-/* Walks IPv6 extension headers only to attribute the frame to a flow. */
+/* Declared ahead: extension headers the kernel merges end in parse_l4. */
+PARSE_INLINE void parse_l4(const uint8_t *d, uint32_t l3_end, uint32_t protos,
+			   bool udp_gso, bool plain_ip, struct pinfo *pi);
+
+/*
+ * Walks IPv6 extension headers. Linux's GRO (ipv6_gro_receive, 6.18) steps
+ * over hop-by-hop, routing and destination options (the ones
+ * ipv6_gso_pull_exthdrs pulls) and merges segments whose extension headers
+ * are byte for byte the same; it has no GRO for a fragment header or AH,
+ * so those only attribute the frame to its flow. A routing header with
+ * segments left is not merged: its pseudo-header names the final
+ * destination, which the merged checksum would not.
+ */
 static void ipv6_ext_walk(const uint8_t *d, uint32_t end, uint32_t off,
-			  uint8_t nh, struct pinfo *pi)
+			  uint8_t nh, uint32_t protos, bool udp_gso,
+			  struct pinfo *pi)
 {
+	bool plain = true;
+
 	for (int i = 0; i < IP6_MAX_EXT; i++) {
 		uint32_t hl;
 
+		if ((nh == PROTO_TCP || nh == PROTO_UDP) && plain) {
+			pi->key.proto = nh;
+			pi->l4_off = (uint16_t)off;
+			parse_l4(d, end, protos, udp_gso, true, pi);
+			/* a flow keeps its header in XGRO_MAX_HDR bytes */
+			if (pi->status == P_CANDIDATE &&
+			    pi->pay_off > XGRO_MAX_HDR)
+				pi->status = P_UNMERGEABLE;
+			return;
+		}
 		if (nh == PROTO_TCP || nh == PROTO_UDP) {
 			if (off + 4 > end)
 				break;
@@ -45,17 +70,23 @@ static void ipv6_ext_walk(const uint8_t *d, uint32_t end, uint32_t off,
 			break;
 		switch (nh) {
 		case IP6_HBH:
-		case IP6_ROUTING:
 		case IP6_DSTOPTS:
 			hl = ((uint32_t)d[off + 1] + 1) * 8;
 			break;
+		case IP6_ROUTING:
+			hl = ((uint32_t)d[off + 1] + 1) * 8;
+			if (d[off + 3])
+				plain = false;
+			break;
 		case IP6_AH:
 			hl = ((uint32_t)d[off + 1] + 2) * 4;
+			plain = false;
 			break;
 		case IP6_FRAGMENT:
 			if (ld16(d + off + 2) & 0xfff8)
 				goto not_flow; /* no L4 header here */
 			hl = 8;
+			plain = false;
 			break;
 		default:
 			goto not_flow;
@@ -190,7 +221,8 @@ static void parse_ipv6(const uint8_t *d, uint32_t len, uint32_t protos,
 		return;
 	}
 	if (nh != PROTO_TCP && nh != PROTO_UDP) {
-		ipv6_ext_walk(d, l3 + 40 + plen, l3 + 40, nh, pi);
+		ipv6_ext_walk(d, l3 + 40 + plen, l3 + 40, nh, protos, udp_gso,
+			      pi);
 		return;
 	}
 	pi->key.proto = nh;
