@@ -306,6 +306,8 @@ assert f and all(x["first_ns"] > 0 and x["first_ns"] <= x["last_ns"] for x in f)
 	! kill -0 "$XPID" 2>/dev/null || fail "the stopped instance still runs" || return 1
 	no_leftovers $r $ifc || return 1
 	expect_err 2 "at most 15 characters" in_ns $r "$XGRO" attach $ifc --reinject tap:abcdefghijklmnop || return 1
+	expect_err 2 "NAME an interface name" in_ns $r "$XGRO" attach $ifc --reinject tap:.. || return 1
+	expect_err 1 "veth 'lo': not a veth" in_ns $r "$XGRO" attach $ifc --reinject veth:lo || return 1
 	expect_err 1 "not on a BPF filesystem" in_ns $r "$XGRO" attach $ifc --pin-dir /tmp/xgro-p$TAG || return 1
 	[[ ! -e /tmp/xgro-p$TAG ]] || fail "made a directory outside bpffs" || return 1
 	expect_err 2 "queues: ' 1'" in_ns $r "$XGRO" attach $ifc --queues " 1" || return 1

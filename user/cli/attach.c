@@ -156,7 +156,8 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 						   optarg, IF_NAMESIZE - 1);
 			if (xgro_dp_parse_reinject(optarg, &o->dp))
 				return usage_error("--reinject: '%s': want tap, tap:NAME "
-						   "or veth:NAME", optarg);
+						   "or veth:NAME, NAME an interface name",
+						   optarg);
 			break;
 		case O_MAX_FLOWS:
 			if (xgro_parse_u32(optarg, 1, 1u << 20, &o->dp.max_flows))

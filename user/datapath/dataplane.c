@@ -46,7 +46,10 @@ int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o)
 	} else {
 		return -EINVAL;
 	}
-	if (name && (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/')))
+	/* what the kernel's dev_valid_name() refuses */
+	if (name && (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/') ||
+		     strchr(name, ':') || strpbrk(name, " \t\n") ||
+		     !strcmp(name, ".") || !strcmp(name, "..")))
 		return -EINVAL;
 	snprintf(o->sink_name, sizeof(o->sink_name), "%s", name ? name : "");
 	return 0;

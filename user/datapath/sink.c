@@ -203,7 +203,7 @@ int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq,
 	if (nq > XGRO_SINK_MAXQ)
 		return -EINVAL;
 	if ((err = veth_peer(name, peer)) || (err = get_mac(peer, s->mac)))
-		return err == -ENOENT ? -ENOTTY : err;
+		return err == -ENOENT || err == -EOPNOTSUPP ? -ENOTTY : err;
 	s->ifindex = sll.sll_ifindex;
 	s->peer_ifindex = (int)if_nametoindex(peer);
 	if (loops_to(s->ifindex, s->peer_ifindex, guard))
