@@ -18,7 +18,6 @@
 
 #include "xgro.h"
 
-#define MAX_QUEUES 64
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -38,7 +37,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, MAX_QUEUES);
+	__uint(max_entries, XGRO_MAX_QUEUES);
 	__type(key, __u32);
 	__type(value, __u32);
 } xsks SEC(".maps");
@@ -48,7 +47,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE); /* stamped without a syscall */
-	__uint(max_entries, MAX_QUEUES);
+	__uint(max_entries, XGRO_MAX_QUEUES);
 	__type(key, __u32);
 	__type(value, struct xgro_beacon);
 } heartbeat SEC(".maps");
@@ -72,7 +71,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, MAX_QUEUES);
+	__uint(max_entries, XGRO_MAX_QUEUES);
 	__type(key, __u32);
 	__type(value, struct xgro_worker_stats);
 } worker_stats SEC(".maps");

@@ -17,6 +17,10 @@
 #endif
 
 /* Protocol bits for xgro_config.protos and the engine configuration. */
+/* RX queues one instance serves: the size of the `xsks` and `heartbeat`
+ * maps, of the sink's queue fds and of every per-queue array. */
+#define XGRO_MAX_QUEUES 64
+
 #define XGRO_PROTO_TCP (1u << 0)
 #define XGRO_PROTO_UDP (1u << 1)
 

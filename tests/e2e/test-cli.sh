@@ -184,6 +184,42 @@ test_warns_about_ingress_rules() {
 		fail "no warning: $(cat "$TMP/xgro-vr$TAG.log")"
 }
 
+# The settings table reaches every surface: attach takes each setting at
+# its default (as its help prints it), set takes each live one, status
+# shows each live one with its value.
+test_every_setting_everywhere() {
+	pre || return $?
+	local r=r$TAG ifc=vr$TAG args=() live=() line name arg def
+	mk_pair s$TAG $r || return 1
+	while IFS= read -r line; do
+		read -r name arg <<<"${line:2:34}"
+		name=${name#--}
+		[[ $name == verbose* || $name == help* ]] && continue
+		def=
+		if [[ -z $arg ]]; then
+			args+=("--$name") # a flag
+		elif [[ $line =~ \(([^()]*)\)$ ]]; then
+			def=${BASH_REMATCH[1]//IFACE/$ifc}
+			args+=("--$name" "$def")
+		else
+			fail "--$name: no default in '$line'" || return 1
+		fi
+		[[ ${line:37:2} == "* " ]] && live+=("$name=$def")
+	done < <("$XGRO" attach --help | grep '^  --')
+	[[ ${#live[@]} -ge 12 && ${#args[@]} -ge 40 ]] ||
+		fail "the help lists too few settings: ${args[*]}" || return 1
+	# the flags contradict each other (zero-copy, copy): the last wins
+	start_xgro $r $ifc "${args[@]}" || return 1
+	local kv k v out
+	for kv in "${live[@]}"; do
+		k=${kv%%=*} v=${kv#*=}
+		in_ns $r "$XGRO" set $ifc "$k=$v" || fail "set $k=$v refused" || return 1
+		out=$(in_ns $r "$XGRO" status $ifc --json)
+		echo "$out" | grep -q "\"$k\":\"$v\"" || fail "status does not show $k=$v" || return 1
+	done
+	expect_err 2 "set at attach only" in_ns $r "$XGRO" set $ifc ring=512 || return 1
+}
+
 test_help() {
 	"$XGRO" --help | grep -q "attach" || return 1
 	"$XGRO" attach --help | grep -q -- "--flush-us" || return 1

@@ -25,69 +25,27 @@
 #include "log.h"
 #include "xgro.skel.h"
 
-struct attach_opts {
-	const char *ifname;
-	const char *pin_dir;
-	bool skb_mode;
-	struct xgro_config cfg;
-	struct xgro_dp_opts dp;
-};
-
-enum {
-	O_MODE = 256, O_PIN_DIR, O_QUEUES, O_CPUS, O_REINJECT, O_MAX_FLOWS,
-	O_ZC, O_COPY, O_BUSY_POLL, O_RING, O_NICE, O_CFG,
-};
-
-/* Options and their help, declared once. Keys of struct xgro_config
- * (flush-us, csum, ...) are options too, through config.c. */
-static const struct {
-	const char *name;
-	int has_arg, id;
-	const char *arg, *help;
-} opt_table[] = {
-	{ "mode", 1, O_MODE, "native|skb", "XDP attach mode (native)" },
-	{ "pin-dir", 1, O_PIN_DIR, "DIR", "pin maps here (" XGRO_PIN_ROOT "/IFACE)" },
-	{ "queues", 1, O_QUEUES, "N|all", "RX queues to serve (all)" },
-	{ "cpus", 1, O_CPUS, "LIST", "one worker per CPU listed, e.g. 0-1 (all CPUs)" },
-	{ "reinject", 1, O_REINJECT, "tap[:NAME]|veth:NAME", "where merged packets enter the stack (tap)" },
-	{ "max-flows", 1, O_MAX_FLOWS, "N", "flows each queue may hold (4096)" },
-	{ "ring", 1, O_RING, "N", "RX and fill ring entries per queue, a power of two, 512..16384; umem 2N frames (4096)" },
-	{ "zero-copy", 0, O_ZC, NULL, "require AF_XDP zero-copy" },
-	{ "copy", 0, O_COPY, NULL, "use copy mode (default: zero-copy if the driver has it)" },
-	{ "busy-poll", 0, O_BUSY_POLL, NULL, "busy-poll the sockets" },
-	{ "nice", 1, O_NICE, "N", "nice value of the worker threads, -20..19 (-10)" },
-	{ "flush-us", 1, O_CFG, "N", NULL },
-	{ "max-size", 1, O_CFG, "BYTES", NULL },
-	{ "csum", 1, O_CFG, "verify|fold|trust", NULL },
-	{ "proto", 1, O_CFG, "tcp,udp", NULL },
-	{ "min-payload", 1, O_CFG, "N", NULL },
-	{ "idle-release-ms", 1, O_CFG, "N", NULL },
-	{ "heartbeat-ms", 1, O_CFG, "N", NULL },
-	{ "max-segs", 1, O_CFG, "N", NULL },
-	{ "nap-us", 1, O_CFG, "N", NULL },
-	{ "release-segs", 1, O_CFG, "N", NULL },
-	{ "probation-ms", 1, O_CFG, "N", NULL },
-	{ "verbose", 0, 'v', NULL, "more messages (libbpf's too)" },
-	{ "help", 0, 'h', NULL, "this text" },
-};
-
-#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+#define NSET_MAX 64 /* options: every setting, plus -v and -h */
 
 static void usage(FILE *f)
 {
+	char help[256];
+
 	fprintf(f, "usage: xgro attach IFACE [options]\n"
 		   "Attach xgro to IFACE and run in the foreground until "
-		   "SIGINT/SIGTERM.\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
+		   "SIGINT/SIGTERM. Options (settings marked * can be changed "
+		   "later with 'xgro set'):\n\n");
+	for (const struct xgro_setting *s = xgro_settings; s->name; s++) {
+		const char *arg = xgro_setting_arg(s);
 		char left[64];
 
-		snprintf(left, sizeof(left), "--%s%s%s", opt_table[i].name,
-			 opt_table[i].arg ? " " : "",
-			 opt_table[i].arg ? opt_table[i].arg : "");
-		fprintf(f, "  %-34s %s\n", left,
-			opt_table[i].help ? opt_table[i].help :
-					    xgro_config_help(opt_table[i].name));
+		snprintf(left, sizeof(left), "--%s%s%s", s->name, arg ? " " : "",
+			 arg ? arg : "");
+		fprintf(f, "  %-34s %s%s\n", left, s->live ? "* " : "",
+			xgro_setting_help(s, help, sizeof(help)));
 	}
+	fprintf(f, "  %-34s %s\n  %-34s %s\n", "--verbose, -v",
+		"more messages (libbpf's too)", "--help, -h", "this text");
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
@@ -103,97 +61,48 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 	return -EINVAL;
 }
 
-static int parse_opts(int argc, char **argv, struct attach_opts *o)
+/* What a refused value of setting s gets told. */
+static int bad_value(const struct xgro_setting *s, const char *val, int err)
 {
-	struct option lo[NOPTS + 1];
-	int c, idx;
+	char want[96];
 
-	memset(lo, 0, sizeof(lo));
-	for (size_t i = 0; i < NOPTS; i++)
-		lo[i] = (struct option){ opt_table[i].name, opt_table[i].has_arg,
-					 NULL, opt_table[i].id };
-	xgro_config_defaults(&o->cfg);
-	xgro_dp_defaults(&o->dp);
+	if (err == -ENAMETOOLONG)
+		return usage_error("--%s: '%s': an interface name has at most %d "
+				   "characters", s->name, val, IF_NAMESIZE - 1);
+	if (err == -ERANGE)
+		return usage_error("--%s: '%s': names a CPU this machine does "
+				   "not have", s->name, val);
+	if (!strcmp(s->name, "reinject"))
+		return usage_error("--reinject: '%s': want tap, tap:NAME or "
+				   "veth:NAME, NAME an interface name", val);
+	return usage_error("--%s: '%s': want %s", s->name, val,
+			   xgro_setting_want(s, want, sizeof(want)));
+}
+
+static int parse_opts(int argc, char **argv, struct xgro_attach_opts *o)
+{
+	struct option lo[NSET_MAX + 3] = { 0 };
+	int c, idx, n = 0;
+
+	for (const struct xgro_setting *s = xgro_settings; s->name; s++, n++)
+		lo[n] = (struct option){ s->name,
+					 s->type == XGRO_SET_FLAG ? no_argument :
+								    required_argument,
+					 NULL, 0 };
+	lo[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
+	lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	xgro_attach_defaults(o);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", lo, &idx)) != -1) {
+		const struct xgro_setting *s;
+		int err;
+
 		switch (c) {
-		case O_MODE:
-			if (strcmp(optarg, "native") && strcmp(optarg, "skb"))
-				return usage_error("--mode: '%s': want native or skb",
-						   optarg);
-			o->skb_mode = !strcmp(optarg, "skb");
-			break;
-		case O_PIN_DIR:
-			if (optarg[0] != '/')
-				return usage_error("--pin-dir: '%s': want an absolute path",
-						   optarg);
-			o->pin_dir = optarg;
-			break;
-		case O_QUEUES:
-			if (!strcmp(optarg, "all"))
-				o->dp.queues = 0;
-			else if (xgro_parse_u32(optarg, 1, XGRO_MAX_QUEUES,
-						&o->dp.queues))
-				return usage_error("--queues: '%s': want all or 1..64",
-						   optarg);
-			break;
-		case O_CPUS: {
-			int n = xgro_parse_cpus(optarg, &o->dp.cpus);
-
-			if (n == -ERANGE)
-				return usage_error("--cpus: '%s': names a CPU this "
-						   "machine does not have", optarg);
-			if (n < 0)
-				return usage_error("--cpus: '%s': want a list like 0-1,3",
-						   optarg);
-			break;
-		}
-		case O_REINJECT:
-			if (strchr(optarg, ':') &&
-			    strlen(strchr(optarg, ':') + 1) >= IF_NAMESIZE)
-				return usage_error("--reinject: '%s': an interface "
-						   "name has at most %d characters",
-						   optarg, IF_NAMESIZE - 1);
-			if (xgro_dp_parse_reinject(optarg, &o->dp))
-				return usage_error("--reinject: '%s': want tap, tap:NAME "
-						   "or veth:NAME, NAME an interface name",
-						   optarg);
-			break;
-		case O_MAX_FLOWS:
-			if (xgro_parse_u32(optarg, 1, 1u << 20, &o->dp.max_flows))
-				return usage_error("--max-flows: '%s': want 1..1048576",
-						   optarg);
-			break;
-		case O_RING:
-			if (xgro_parse_u32(optarg, XGRO_RING_MIN, XGRO_RING_MAX,
-					   &o->dp.ring) ||
-			    (o->dp.ring & (o->dp.ring - 1)))
-				return usage_error("--ring: '%s': want a power of two, "
-						   "512..16384", optarg);
-			break;
-		case O_NICE: {
-			bool neg = optarg[0] == '-';
-			uint32_t mag;
-
-			if (xgro_parse_u32(optarg + neg, 0, neg ? 20 : 19, &mag))
-				return usage_error("--nice: '%s': want -20..19", optarg);
-			o->dp.nice = neg ? -(int)mag : (int)mag;
-			break;
-		}
-		case O_ZC:
-			o->dp.xsk_mode = XGRO_XSK_ZEROCOPY;
-			break;
-		case O_COPY:
-			o->dp.xsk_mode = XGRO_XSK_COPY;
-			break;
-		case O_BUSY_POLL:
-			o->dp.busy_poll = true;
-			break;
-		case O_CFG:
-			if (xgro_config_set(&o->cfg, lo[idx].name, optarg))
-				return usage_error("--%s: '%s': want %s",
-						   lo[idx].name, optarg,
-						   xgro_config_help(lo[idx].name));
+		case 0:
+			s = &xgro_settings[idx];
+			err = xgro_setting_apply(o, s->name, optarg ? optarg : "");
+			if (err)
+				return bad_value(s, optarg ? optarg : "", err);
 			break;
 		case 'v':
 			xgro_verbosity = XGRO_LOG_DEBUG;
@@ -211,11 +120,7 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 		return -EINVAL;
 	}
 	o->ifname = argv[optind];
-	if (o->cfg.csum_mode == XGRO_CSUM_FOLD && o->dp.sink == XGRO_SINK_VETH)
-		return usage_error("--csum fold: needs the tap sink: the veth "
-				   "sink's frames are forwarded with fresh checksums, "
-				   "so a bad segment would pass");
-	return 0;
+	return xgro_settings_check(&o->cfg, o->dp.sink == XGRO_SINK_VETH);
 }
 
 /*
@@ -371,7 +276,7 @@ static void teardown(struct instance *in)
 }
 
 /* An earlier instance for the same pins: refuse if alive, else clean up. */
-static int claim(const struct attach_opts *o, struct instance *in)
+static int claim(const struct xgro_attach_opts *o, struct instance *in)
 {
 	struct xgro_state old;
 	int err = xgro_fault("claim");
@@ -395,7 +300,7 @@ static int claim(const struct attach_opts *o, struct instance *in)
 	return 0;
 }
 
-static int load(const struct attach_opts *o, struct instance *in)
+static int load(const struct xgro_attach_opts *o, struct instance *in)
 {
 	struct xgro_config cfg = o->cfg;
 	uint32_t zero = 0;
@@ -425,7 +330,7 @@ static int load(const struct attach_opts *o, struct instance *in)
 	return 0;
 }
 
-static int link_xdp(struct attach_opts *o, struct instance *in)
+static int link_xdp(struct xgro_attach_opts *o, struct instance *in)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo,
 		    .flags = o->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
@@ -471,7 +376,7 @@ static int link_xdp(struct attach_opts *o, struct instance *in)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct attach_opts o = { 0 };
+	struct xgro_attach_opts o = { 0 };
 	struct instance in = { .link_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint32_t prog_id = 0;

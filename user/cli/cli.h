@@ -10,30 +10,70 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dataplane.h"
 #include "xgro.h"
 
 #define XGRO_RUN_DIR "/run/xgro"
 #define XGRO_BPFFS "/sys/fs/bpf"
 #define XGRO_PIN_ROOT XGRO_BPFFS "/xgro"
-#define XGRO_MAX_QUEUES 64
-#define XGRO_UMEM_FRAME 4096
-#define XGRO_XDP_HEADROOM 256
 
 /* Exit statuses. */
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
-/* ---- config.c: the keys of struct xgro_config users may set ---- */
+/* ---- settings.c: every setting, declared once ---- */
+struct xgro_attach_opts {
+	const char *ifname;
+	const char *pin_dir;
+	bool skb_mode;
+	struct xgro_config cfg; /* the live settings, into the config map */
+	struct xgro_dp_opts dp;
+};
+
+enum xgro_setting_type {
+	XGRO_SET_U32,	/* min..max */
+	XGRO_SET_BOOL,	/* on, off */
+	XGRO_SET_WORD,	/* one of words ("a,b,c"), stored as its index */
+	XGRO_SET_WORDS, /* a list of them (proto) */
+	XGRO_SET_TEXT,	/* parsed by apply() */
+	XGRO_SET_FLAG,	/* no value: alias=alias_val, or apply("on") */
+};
+
+struct xgro_setting {
+	const char *name;
+	enum xgro_setting_type type;
+	uint32_t min, max;
+	const char *def;   /* as a user writes it */
+	const char *unit;  /* of a number: us, ms, bytes */
+	const char *help;  /* what it does */
+	const char *where; /* who reads it: xdp, engine, worker, attach */
+	bool live;	   /* in struct xgro_config: `set` changes it at once */
+	size_t off;	   /* of its __u32 in struct xgro_config */
+	const char *words, *arg, *alias, *alias_val;
+	int (*apply)(struct xgro_attach_opts *o, const char *val);
+};
+
+extern const struct xgro_setting xgro_settings[]; /* ends with a NULL name */
+const struct xgro_setting *xgro_setting_find(const char *name);
 void xgro_config_defaults(struct xgro_config *c);
-/* Sets one key from text. 0, -ENOENT (no such key) or -EINVAL. */
+void xgro_attach_defaults(struct xgro_attach_opts *o);
+/* A live setting into c. 0, -ENOENT (no such live key) or -EINVAL. */
 int xgro_config_set(struct xgro_config *c, const char *key, const char *val);
-/* Text of one key's value; NULL for an unknown key. */
+/* Any setting into o. 0, -ENOENT or -errno of the value. */
+int xgro_setting_apply(struct xgro_attach_opts *o, const char *key,
+		       const char *val);
+/* Text of a live setting's value; NULL for an unknown key. */
 const char *xgro_config_get(const struct xgro_config *c, const char *key,
 			    char *buf, size_t len);
-/* The settable keys, NULL-terminated, for help and status. */
-extern const char *const xgro_config_keys[];
-/* What a key accepts, for error messages. */
-const char *xgro_config_help(const char *key);
+/* What a setting accepts ("ms, 1..60000"), its whole help line, and the
+ * placeholder of its value in usage lines (NULL: a flag). */
+const char *xgro_setting_want(const struct xgro_setting *s, char *buf,
+			      size_t len);
+const char *xgro_setting_help(const struct xgro_setting *s, char *buf,
+			      size_t len);
+const char *xgro_setting_arg(const struct xgro_setting *s);
+/* The one check across settings (attach and set): says why on stderr. */
+int xgro_settings_check(const struct xgro_config *c, bool veth_sink);
 
 /* ---- state.c: one instance's state under /run/xgro ---- */
 struct xgro_sysctl_saved {

@@ -29,8 +29,9 @@ static void usage(FILE *f)
 		fprintf(f, "  %-7s %-34s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].help);
 	fprintf(f, "\nsettable keys (attach --KEY VALUE, set KEY=VALUE):");
-	for (int i = 0; xgro_config_keys[i]; i++)
-		fprintf(f, " %s", xgro_config_keys[i]);
+	for (const struct xgro_setting *s = xgro_settings; s->name; s++)
+		if (s->live)
+			fprintf(f, " %s", s->name);
 	fprintf(f, "\n");
 }
 

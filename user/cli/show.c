@@ -195,14 +195,16 @@ static void config_print(const struct xgro_config *c, struct json *j)
 {
 	char buf[64];
 
-	for (int i = 0; xgro_config_keys[i]; i++) {
-		const char *v = xgro_config_get(c, xgro_config_keys[i], buf,
-						sizeof(buf));
+	for (const struct xgro_setting *s = xgro_settings; s->name; s++) {
+		const char *v;
 
+		if (!s->live)
+			continue;
+		v = xgro_config_get(c, s->name, buf, sizeof(buf));
 		if (j)
-			json_str(j, xgro_config_keys[i], v);
+			json_str(j, s->name, v);
 		else
-			printf("    %-16s %s\n", xgro_config_keys[i], v);
+			printf("    %-16s %s\n", s->name, v);
 	}
 }
 
@@ -836,9 +838,15 @@ int cmd_set(int argc, char **argv)
 			netns = optarg;
 		} else if (i == 'h') {
 			printf("%skeys:\n", usage);
-			for (i = 0; xgro_config_keys[i]; i++)
-				printf("  %-16s %s\n", xgro_config_keys[i],
-				       xgro_config_help(xgro_config_keys[i]));
+			for (const struct xgro_setting *s = xgro_settings;
+			     s->name; s++) {
+				char help[256];
+
+				if (s->live)
+					printf("  %-16s %s\n", s->name,
+					       xgro_setting_help(s, help,
+								 sizeof(help)));
+			}
 			return 0;
 		} else {
 			return EXIT_USAGE;
@@ -870,18 +878,23 @@ int cmd_set(int argc, char **argv)
 		key[eq - argv[i]] = 0;
 		err = xgro_config_set(&c, key, eq + 1);
 		if (err) {
-			if (err == -ENOENT)
+			const struct xgro_setting *def = xgro_setting_find(key);
+			char want[96];
+
+			if (!def)
 				fprintf(stderr, "xgro: set: unknown key '%s'\n", key);
+			else if (!def->live)
+				fprintf(stderr, "xgro: set: %s: set at attach only\n",
+					key);
 			else
 				fprintf(stderr, "xgro: set: %s: '%s': want %s\n", key,
-					eq + 1, xgro_config_help(key));
+					eq + 1,
+					xgro_setting_want(def, want, sizeof(want)));
 			xgro_maps_close(&m);
 			return EXIT_USAGE;
 		}
 	}
-	if (c.csum_mode == XGRO_CSUM_FOLD && !strncmp(st.reinject, "veth:", 5)) {
-		fprintf(stderr, "xgro: set: csum=fold needs the tap sink; %s uses %s\n",
-			ifname, st.reinject);
+	if (xgro_settings_check(&c, !strncmp(st.reinject, "veth:", 5))) {
 		xgro_maps_close(&m);
 		return EXIT_USAGE;
 	}

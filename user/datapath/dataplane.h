@@ -30,6 +30,12 @@ enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
  * the default).
  */
 #define XGRO_RING_DEFAULT 4096u
+/* The umem's geometry, the data path's own: 4 KB frames with room for
+ * the XDP program's headroom in front; what is left is the largest frame
+ * one umem frame holds (larger ones come chained: XGRO_JUMBO_FRAME). */
+#define XGRO_UMEM_FRAME 4096u
+#define XGRO_XDP_HEADROOM 256u
+#define XGRO_FRAME_MAX (XGRO_UMEM_FRAME - XGRO_XDP_HEADROOM)
 #define XGRO_RING_MIN 512u
 #define XGRO_RING_MAX 16384u
 

@@ -85,7 +85,7 @@ int xgro_sink_tap_open(struct xgro_sink *s, const char *name, unsigned nq)
 	memset(s, 0, sizeof(*s));
 	s->kind = XGRO_SINK_TAP;
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	if (nq > XGRO_SINK_MAXQ)
+	if (nq > XGRO_MAX_QUEUES)
 		return -EINVAL;
 	/* TUNSETIFF would attach to an existing tap: never take over one */
 	if (if_nametoindex(name))
@@ -200,7 +200,7 @@ int xgro_sink_veth_open(struct xgro_sink *s, const char *name, unsigned nq,
 	sll.sll_ifindex = (int)if_nametoindex(name);
 	if (!sll.sll_ifindex)
 		return -ENODEV;
-	if (nq > XGRO_SINK_MAXQ)
+	if (nq > XGRO_MAX_QUEUES)
 		return -EINVAL;
 	if ((err = veth_peer(name, peer)) || (err = get_mac(peer, s->mac)))
 		return err == -ENOENT || err == -EOPNOTSUPP ? -ENOTTY : err;

@@ -10,12 +10,11 @@
 #include "dataplane.h"
 #include "xgro_engine.h"
 
-#define XGRO_SINK_MAXQ 64
 
 struct xgro_sink {
 	enum xgro_sink_kind kind;
 	char name[IF_NAMESIZE];
-	int fds[XGRO_SINK_MAXQ]; /* one per queue: no sharing between workers */
+	int fds[XGRO_MAX_QUEUES]; /* one per queue: no sharing between workers */
 	unsigned nfds;
 	int ifindex;	  /* the tap, or the veth end written to */
 	int peer_ifindex; /* the veth's peer, where frames arrive; 0 for a tap */

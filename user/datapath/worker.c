@@ -569,8 +569,8 @@ void *xgro_worker_run(void *arg)
 {
 	struct xgro_worker *w = arg;
 	struct xgro_dataplane *dp = w->dp;
-	struct xgro_config last[64];
-	struct pollfd pfd[64];
+	struct xgro_config last[XGRO_MAX_QUEUES];
+	struct pollfd pfd[XGRO_MAX_QUEUES];
 
 	/* a held segment waits flush-us, not flush-us plus the default 50 us
 	 * of timer slack */

@@ -77,16 +77,16 @@ struct xgro_queue {
 struct xgro_worker {
 	pthread_t thread;
 	int cpu;
-	struct xgro_queue *q[64];
+	struct xgro_queue *q[XGRO_MAX_QUEUES];
 	unsigned nq;
 	struct xgro_dataplane *dp;
 	bool started;
 };
 
 struct xgro_dataplane {
-	struct xgro_worker workers[64];
+	struct xgro_worker workers[XGRO_MAX_QUEUES];
 	unsigned nworkers;
-	struct xgro_queue *queues[64];
+	struct xgro_queue *queues[XGRO_MAX_QUEUES];
 	unsigned nqueues;
 	struct xgro_sink sink;
 	struct xgro_config *cfg; /* mmapped config map: read every loop */
