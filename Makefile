@@ -83,16 +83,46 @@ $(BUILD)/xgro.skel.h: $(BUILD)/xgro.bpf.o
 	@echo "  GEN     $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name xgro > $@
 
-# The loader CLI with the data path.
+# The loader CLI with the data path. Each room sees only the headers of
+# the rooms below it: common (logging, sysctls) < datapath < cli, all on
+# include/ (shared with BPF, and the engine's API).
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
-CLI_SRC := $(wildcard user/cli/*.c) $(wildcard user/datapath/*.c)
+ROOM_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -Iinclude -MMD -MP
+COMMON_INC := -Iuser/common
+DP_INC := $(COMMON_INC) -Iuser/datapath
+CLI_INC := $(DP_INC) -Iuser/cli -I$(BUILD)
+COMMON_OBJ := $(patsubst user/common/%.c,$(BUILD)/common/%.o,$(wildcard user/common/*.c))
+DP_OBJ := $(patsubst user/datapath/%.c,$(BUILD)/datapath/%.o,$(wildcard user/datapath/*.c))
+CLI_OBJ := $(patsubst user/cli/%.c,$(BUILD)/cli/%.o,$(wildcard user/cli/*.c))
 # the release, and the commit it was built from when there is one
 XGRO_VERSION := 0.2.0$(shell git describe --always --dirty 2>/dev/null | sed 's/^/+g/')
-CLI_HDRS := $(wildcard user/cli/*.h user/datapath/*.h)
-$(BUILD)/xgro: $(CLI_SRC) $(CLI_HDRS) $(HDRS) $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a
+
+$(BUILD)/common/%.o: user/common/%.c
+	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -pthread -Iuser/cli -Iuser/datapath -I$(BUILD) \
-		-DXGRO_VERSION='"$(XGRO_VERSION)"' $(CLI_SRC) $(BUILD)/libxgro.a -lxdp -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(ROOM_CFLAGS) $(COMMON_INC) -c $< -o $@
+
+$(BUILD)/datapath/%.o: user/datapath/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(ROOM_CFLAGS) -pthread $(DP_INC) -c $< -o $@
+
+$(BUILD)/cli/%.o: user/cli/%.c $(BUILD)/xgro.skel.h
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(ROOM_CFLAGS) $(CLI_INC) -DXGRO_VERSION='"$(XGRO_VERSION)"' -c $< -o $@
+
+# the data path as a library of its own, for any owner
+$(BUILD)/libxgro-dp.a: $(DP_OBJ) $(COMMON_OBJ)
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/xgro: $(CLI_OBJ) $(BUILD)/libxgro-dp.a $(BUILD)/libxgro.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -pthread $(CLI_OBJ) $(BUILD)/libxgro-dp.a $(BUILD)/libxgro.a \
+		-lxdp -lbpf -lelf -lz -o $@
+
+-include $(COMMON_OBJ:.o=.d) $(DP_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # BPF_PROG_TEST_RUN tests of the classifier.
 $(BUILD)/tests/bpf/test_xdp: tests/bpf/test_xdp.c tests/lib/pktgen.c tests/lib/check.c $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a $(HDRS)

@@ -374,8 +374,21 @@ static int link_xdp(struct xgro_attach_opts *o, struct instance *in)
 	return 0;
 }
 
+/* What the data path made, into the state that outlives it. */
+static void record(struct xgro_state *st, const struct xgro_dp_info *i)
+{
+	st->queues = i->queues;
+	st->workers = i->workers;
+	snprintf(st->xsk_mode, sizeof(st->xsk_mode), "%s", i->xsk_mode);
+	snprintf(st->reinject, sizeof(st->reinject), "%s", i->reinject);
+	snprintf(st->tap, sizeof(st->tap), "%s", i->tap);
+	snprintf(st->gso, sizeof(st->gso), "%s", i->gso);
+	snprintf(st->jumbo, sizeof(st->jumbo), "%s", i->jumbo);
+}
+
 int cmd_attach(int argc, char **argv)
 {
+	struct xgro_dp_info info;
 	struct xgro_attach_opts o = { 0 };
 	struct instance in = { .link_fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -451,8 +464,12 @@ int cmd_attach(int argc, char **argv)
 		goto fail;
 	if ((err = link_xdp(&o, &in)) || (err = save_state(&in)))
 		goto fail;
-	err = xgro_dp_start(&in.dp, &o.dp, &in.st, in.skel->obj);
-	if (err || (err = save_state(&in)))
+	err = xgro_dp_start(&in.dp, &o.dp, o.ifname, in.st.ifindex,
+			    in.skel->obj, &info);
+	if (err)
+		goto fail;
+	record(&in.st, &info);
+	if ((err = save_state(&in)))
 		goto fail;
 	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u worker%s, "
 		"AF_XDP %s, reinject %s",

@@ -16,7 +16,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cli.h"
 #include "fault.h"
 #include "log.h"
 #include "worker.h"
@@ -116,7 +115,7 @@ static void tap_name(const char *ifname, char name[IF_NAMESIZE])
 }
 
 static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
-		     struct xgro_state *st)
+		     struct xgro_dp_info *st)
 {
 	char name[IF_NAMESIZE];
 	int err;
@@ -125,7 +124,7 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 		if (o->sink_name[0])
 			snprintf(name, sizeof(name), "%s", o->sink_name);
 		else
-			tap_name(st->ifname, name);
+			tap_name(dp->ifname, name);
 		err = xgro_fault("sink");
 		if (!err)
 			err = xgro_sink_tap_open(&dp->sink, name, dp->nqueues);
@@ -142,12 +141,12 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 		err = xgro_fault("sink");
 		if (!err)
 			err = xgro_sink_veth_open(&dp->sink, o->sink_name,
-						  dp->nqueues, st->ifindex);
+						  dp->nqueues, dp->ifindex);
 		if (err == -ELOOP)
 			pr_err("veth '%s': its frames would come back to '%s' "
 			       "(the same interface, its peer or its bridge); "
 			       "name a veth whose peer is the stack's side",
-			       o->sink_name, st->ifname);
+			       o->sink_name, dp->ifname);
 		else if (err == -ENOTTY || err == -EXDEV)
 			pr_err("veth '%s': not a veth whose peer is in this "
 			       "network namespace", o->sink_name);
@@ -169,7 +168,7 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 /* Frames over a umem frame are redirected only when every socket takes
  * them chained (the XDP program compares with the config's frame_size);
  * otherwise they go to the stack, counted as too large. */
-static void set_jumbo(struct xgro_dataplane *dp, struct xgro_state *st)
+static void set_jumbo(struct xgro_dataplane *dp, struct xgro_dp_info *st)
 {
 	unsigned sg = 0;
 
@@ -187,13 +186,15 @@ static void set_jumbo(struct xgro_dataplane *dp, struct xgro_state *st)
 }
 
 int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
-		  struct xgro_state *st, struct bpf_object *obj)
+		  const char *ifname, int ifindex, struct bpf_object *obj,
+		  struct xgro_dp_info *st)
 {
 	struct xgro_dataplane *dp;
 	cpu_set_t cpus = o->cpus;
 	int xsks_fd, steer_fd, err;
 	unsigned zc = 0;
 
+	memset(st, 0, sizeof(*st));
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
@@ -210,8 +211,8 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		goto fail;
 	}
 	dp->cfg = dp->cfg_map;
-	dp->ifindex = st->ifindex;
-	snprintf(dp->ifname, sizeof(dp->ifname), "%s", st->ifname);
+	dp->ifindex = ifindex;
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
 	xsks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "xsks"));
 	steer_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "steer"));
 	dp->nqueues = o->queues;
@@ -248,7 +249,7 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		memset(q->ws, 0, sizeof(*q->ws));
 		err = xgro_fault("queue");
 		if (!err)
-			err = xgro_queue_open(q, st->ifname, i, xsks_fd,
+			err = xgro_queue_open(q, dp->ifname, i, xsks_fd,
 					      o->xsk_mode, o->busy_poll,
 					      o->max_flows);
 		if (err) {
@@ -256,10 +257,10 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 			    o->xsk_mode == XGRO_XSK_ZEROCOPY)
 				pr_err("interface '%s': its driver has no AF_XDP "
 				       "zero-copy (drop --zero-copy to use copy mode)",
-				       st->ifname);
+				       dp->ifname);
 			else
 				pr_err("interface '%s' queue %u: AF_XDP socket: %s",
-				       st->ifname, i, strerror(-err));
+				       dp->ifname, i, strerror(-err));
 			goto fail;
 		}
 		zc += q->zerocopy;
@@ -288,7 +289,7 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 		 zc == dp->nqueues ? "zerocopy" : zc ? "mixed" : "copy");
 	if (o->xsk_mode == XGRO_XSK_AUTO && !zc)
 		pr_info("xgro: %s: no AF_XDP zero-copy in its driver, using copy mode",
-			st->ifname);
+			dp->ifname);
 	*dpp = dp;
 	return 0;
 fail:

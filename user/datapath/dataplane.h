@@ -16,7 +16,6 @@
 #include "xgro.h"
 
 struct bpf_object;
-struct xgro_state;
 struct xgro_dataplane;
 
 enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
@@ -66,10 +65,22 @@ struct xgro_dp_opts {
 void xgro_dp_defaults(struct xgro_dp_opts *o);
 int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o);
 
-/* Creates the sink, the sockets and the workers; fills in st's queues,
- * workers, xsk_mode, reinject, tap, gso and sysctl fields. */
+/* What a started data path is made of, for its owner to record. */
+struct xgro_dp_info {
+	uint32_t queues, workers;
+	char xsk_mode[16];	/* zerocopy, copy, mixed */
+	char reinject[64];	/* tap:NAME, veth:NAME */
+	char tap[IF_NAMESIZE];	/* the tap it made, if any */
+	char gso[32];		/* what the sink's GSO probe found */
+	char jumbo[64];		/* multi-buffer XDP and sockets, or why not */
+};
+
+/* Creates the sink, the sockets and the workers for interface ifname
+ * (ifindex), and says what it made in *info. frags: the program attached
+ * is the multi-buffer one. */
 int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
-		  struct xgro_state *st, struct bpf_object *obj);
+		  const char *ifname, int ifindex, struct bpf_object *obj,
+		  struct xgro_dp_info *info);
 /* Waits up to timeout_ms; returns -errno if a worker failed. */
 int xgro_dp_poll(struct xgro_dataplane *dp, int timeout_ms);
 /* How often the owner should call xgro_dp_watch: a dead sink loses
