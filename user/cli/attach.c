@@ -23,6 +23,7 @@
 #include "dataplane.h"
 #include "fault.h"
 #include "log.h"
+#include "sysctl.h"
 #include "xgro.skel.h"
 
 #define NSET_MAX 64 /* options: every setting, plus -v and -h */
@@ -227,17 +228,11 @@ static int rp_filter_all_off(struct instance *in)
 {
 	const char *path = "/proc/sys/net/ipv4/conf/all/rp_filter";
 	struct xgro_sysctl_saved *c = &in->st.sysctl[in->st.nsysctl];
-	char val[32] = "";
-	FILE *f = fopen(path, "r");
+	char val[32];
 	int err;
 
-	if (!f || !fgets(val, sizeof(val), f)) {
-		if (f)
-			fclose(f);
-		return 0;
-	}
-	fclose(f);
-	val[strcspn(val, "\n")] = 0;
+	if (xgro_sysctl_read(path, val, sizeof(val)))
+		return 0; /* no IPv4 here */
 	if (!strcmp(val, "0") || in->st.nsysctl >= 8)
 		return 0;
 	snprintf(c->path, sizeof(c->path), "%s", path);
@@ -246,10 +241,7 @@ static int rp_filter_all_off(struct instance *in)
 	in->st.nsysctl++;
 	if ((err = save_state(in)))
 		return err;
-	f = fopen(path, "w");
-	err = !f || fputs("0\n", f) < 0 ? -errno : 0;
-	if (f && fclose(f) && !err)
-		err = -errno;
+	err = xgro_sysctl_write(path, "0");
 	if (!err)
 		err = xgro_fault("sysctl");
 	if (err) {

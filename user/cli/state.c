@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "sysctl.h"
 
 void xgro_state_id(char *id, size_t n, const char *ifname, const char *pin_dir)
 {
@@ -368,36 +369,24 @@ static void remove_made_parents(const struct xgro_state *s)
 	}
 }
 
-static void read_line(const char *path, char *buf, size_t n)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (f && !fgets(buf, (int)n, f))
-		buf[0] = 0;
-	if (f)
-		fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-}
-
 /* Back to the value before xgro, unless someone changed it since: an
  * administrator's choice made while attached stays. */
 static void restore_sysctl(const struct xgro_sysctl_saved *c)
 {
 	char now[32];
-	FILE *f;
+	int err;
 
-	read_line(c->path, now, sizeof(now));
-	if (strcmp(now, c->set)) {
-		pr_warn("%s is %s, not the %s xgro set: left as it is", c->path,
-			now, c->set);
+	if ((err = xgro_sysctl_read(c->path, now, sizeof(now))) ||
+	    strcmp(now, c->set)) {
+		if (err)
+			pr_warn("reading %s: %s", c->path, strerror(-err));
+		else
+			pr_warn("%s is %s, not the %s xgro set: left as it is",
+				c->path, now, c->set);
 		return;
 	}
-	f = fopen(c->path, "w");
-	if (!f || fprintf(f, "%s\n", c->value) < 0)
-		pr_warn("restoring %s: %s", c->path, strerror(errno));
-	if (f && fclose(f))
-		pr_warn("restoring %s: %s", c->path, strerror(errno));
+	if ((err = xgro_sysctl_write(c->path, c->value)))
+		pr_warn("restoring %s: %s", c->path, strerror(-err));
 }
 
 void xgro_state_cleanup(const struct xgro_state *s)

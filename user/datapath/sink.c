@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "sysctl.h"
 #include "sink.h"
 
 #ifndef TUN_F_USO4
@@ -65,18 +66,6 @@ static int set_up(const char *name)
 	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
 }
 
-static int write_proc(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 int xgro_sink_tap_open(struct xgro_sink *s, const char *name, unsigned nq)
 {
 	char path[128];
@@ -109,13 +98,13 @@ int xgro_sink_tap_open(struct xgro_sink *s, const char *name, unsigned nq)
 	}
 	/* no IPv6 address of its own: no router solicitations, no DAD */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", name);
-	write_proc(path, "1");
+	xgro_sysctl_write(path, "1");
 	/* Injected packets arrive here, not where their source routes, and
 	 * the tap has no IPv4 address: any reverse-path filtering, loose
 	 * included, drops them (fib_validate_source). The kernel applies
 	 * max(all, tap); the caller deals with `all`. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
-	err = write_proc(path, "0");
+	err = xgro_sysctl_write(path, "0");
 	if (err)
 		goto fail;
 	s->ifindex = (int)if_nametoindex(name);

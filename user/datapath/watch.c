@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sysctl.h"
 #include "worker.h"
 
 static bool dev_up(const char *name)
@@ -45,28 +46,15 @@ static bool dev_up(const char *name)
 	return up;
 }
 
-static int read_int(const char *path)
-{
-	char buf[32] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return atoi(buf);
-}
-
 /* The reverse-path filter mode in force on device `name`. */
 static int rp_filter_of(const char *name)
 {
 	char path[96];
 	int all, dev;
 
-	all = read_int("/proc/sys/net/ipv4/conf/all/rp_filter");
+	all = xgro_sysctl_int("/proc/sys/net/ipv4/conf/all/rp_filter", 0);
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
-	dev = read_int(path);
+	dev = xgro_sysctl_int(path, 0);
 	return all > dev ? all : dev;
 }
 
