@@ -125,8 +125,10 @@ start_xgro() {
 		>"$TMP/xgro-$ifc.log" 2>&1 &
 	XPID=$!
 	PIDS+=("$XPID")
+	# ready through its state, not through what it prints
 	for _ in $(seq 100); do
-		grep -q "attached to" "$TMP/xgro-$ifc.log" && return 0
+		nsenter --net=/run/netns/"$ns" "$XGRO" status "$ifc" --json --netns all 2>/dev/null |
+			grep -q "\"pid\":$XPID,\"running\":true,\"ready\":true" && return 0
 		kill -0 "$XPID" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -236,8 +236,12 @@ test_same_name_two_namespaces() {
 	nsenter --net=/run/netns/r2$TAG "$XGRO" attach vr$TAG --pin-dir $p >"$TMP/second.log" 2>&1 &
 	b=$!
 	PIDS+=("$b")
-	for _ in $(seq 100); do grep -q "attached to" "$TMP/second.log" && break; sleep 0.05; done
-	grep -q "attached to" "$TMP/second.log" || fail "second attach: $(cat "$TMP/second.log")" || return 1
+	for _ in $(seq 100); do
+		in_ns r2$TAG "$XGRO" status vr$TAG --json | grep -q '"ready":true' && break
+		sleep 0.05
+	done
+	in_ns r2$TAG "$XGRO" status vr$TAG --json | grep -q '"ready":true' ||
+		fail "second attach: $(cat "$TMP/second.log")" || return 1
 	in_ns r2$TAG "$XGRO" set vr$TAG flush-us=77 || fail "set in r2" || return 1
 	in_ns r$TAG "$XGRO" status vr$TAG --json | grep -q "\"flush-us\":\"77\"" &&
 		fail "set in one namespace changed the other's instance" && return 1

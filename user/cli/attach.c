@@ -461,6 +461,7 @@ int cmd_attach(int argc, char **argv)
 	if (err)
 		goto fail;
 	record(&in.st, &info);
+	in.st.ready = true; /* what tests and service managers wait for */
 	if ((err = save_state(&in)))
 		goto fail;
 	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u worker%s, "

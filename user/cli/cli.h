@@ -100,6 +100,7 @@ struct xgro_state {
 	int nsysctl;
 	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
 	uint64_t netns; /* inode of the network namespace they belong to */
+	bool ready; /* attached and every worker running */
 };
 
 /* Inode of this process's network namespace (0 if unknown). */

@@ -318,6 +318,7 @@ static int status_one(const struct xgro_state *s, void *u)
 		json_str(&c->j, "ifname", s->ifname);
 		json_u64(&c->j, "pid", (uint64_t)s->pid);
 		json_bool(&c->j, "running", alive);
+		json_bool(&c->j, "ready", alive && s->ready);
 		json_str(&c->j, "mode", s->mode);
 		json_u64(&c->j, "prog_id", s->prog_id);
 		json_u64(&c->j, "link_id", s->link_id);

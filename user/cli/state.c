@@ -65,6 +65,7 @@ int xgro_state_write(const struct xgro_state *s)
 	fprintf(f, "xsk_mode %s\nreinject %s\ntap %s\ngso %s\n", s->xsk_mode,
 		s->reinject, s->tap[0] ? s->tap : "-", s->gso[0] ? s->gso : "-");
 	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
+	fprintf(f, "ready %d\n", s->ready);
 	fprintf(f, "jumbo %s\n", s->jumbo[0] ? s->jumbo : "-");
 	for (int i = 0; i < s->nsysctl; i++)
 		fprintf(f, "sysctl %s %s %s\n", s->sysctl[i].path,
@@ -132,6 +133,8 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			snprintf(s->gso, sizeof(s->gso), "%s", a);
 		else if (!strcmp(key, "netns"))
 			s->netns = strtoull(a, NULL, 10);
+		else if (!strcmp(key, "ready"))
+			s->ready = atoi(a) == 1;
 		else if (!strcmp(key, "sysctl") && s->nsysctl < 8 &&
 			 sscanf(a, "%127s %31s %31s", p, v, w) == 3) {
 			struct xgro_sysctl_saved *c = &s->sysctl[s->nsysctl++];
