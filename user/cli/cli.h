@@ -149,6 +149,33 @@ bool xgro_is_loopback(const char *ifname);
 const char *xgro_pin_dir(const char *ifname, const char *opt, char *buf,
 			 size_t n);
 
+/* ---- opts.c: the options of every command but attach ---- */
+enum {
+	XGRO_OPT_JSON = 1 << 0,
+	XGRO_OPT_WATCH = 1 << 1,
+	XGRO_OPT_TOP = 1 << 2,
+	XGRO_OPT_IF_OPTIONAL = 1 << 3, /* status: every instance */
+	XGRO_OPT_WORDS = 1 << 4,       /* set: KEY=VALUE... after IFACE */
+};
+
+struct xgro_cmd_spec {
+	const char *name, *args; /* "stats", "IFACE" */
+	unsigned flags;
+	const char *more; /* more help lines, or NULL */
+};
+
+struct xgro_cmd_opts {
+	const char *ifname, *pin_dir, *netns;
+	bool json;
+	uint32_t watch, top;
+	char **words; /* after the interface */
+	int nwords;
+};
+
+/* 0, or -EINVAL with the usage on stderr; --help prints it and exits. */
+int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
+		   struct xgro_cmd_opts *o);
+
 /* ---- the commands ---- */
 struct xgro_maps {
 	int config, counters, flows, worker_stats;

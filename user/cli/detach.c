@@ -7,7 +7,6 @@
  * touched here.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,39 +18,19 @@
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option lo[] = { { "pin-dir", 1, NULL, 'p' },
-					    { "netns", 1, NULL, 'n' },
-					    { "help", 0, NULL, 'h' },
-					    { 0 } };
-	const char *usage = "usage: xgro detach IFACE [--pin-dir DIR] "
-			    "[--netns NAME|PATH]\n";
-	const char *pin_dir = NULL, *netns = NULL, *ifname;
+	static const struct xgro_cmd_spec spec = { "detach", "IFACE", 0, NULL };
+	struct xgro_cmd_opts o;
+	const char *ifname;
 	struct xgro_state st;
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (c == 'p') {
-			pin_dir = optarg;
-		} else if (c == 'n') {
-			netns = optarg;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		} else {
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fputs(usage, stderr);
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
-	}
-	ifname = argv[optind];
+	ifname = o.ifname;
 	if (geteuid() != 0) {
 		pr_err("detach: needs root");
 		return EXIT_RUNTIME;
 	}
-	if (xgro_instance_find(ifname, pin_dir, netns, &st))
+	if (xgro_instance_find(ifname, o.pin_dir, o.netns, &st))
 		return EXIT_RUNTIME;
 	if (xgro_pid_alive(st.pid)) {
 		/* SIGCONT too: a stopped instance would take the SIGTERM only

@@ -17,73 +17,6 @@
 #include "json.h"
 #include "log.h"
 
-struct show_opts {
-	const char *ifname, *pin_dir, *netns;
-	bool json;
-	uint32_t watch, top;
-};
-
-static int parse_show(int argc, char **argv, const char *cmd, bool need_if,
-		      bool watch, bool top, struct show_opts *o)
-{
-	static const struct option lo[] = {
-		{ "json", 0, NULL, 'j' },     { "watch", 1, NULL, 'w' },
-		{ "top", 1, NULL, 't' },      { "pin-dir", 1, NULL, 'p' },
-		{ "netns", 1, NULL, 'n' },    { "help", 0, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->top = 20;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			o->json = true;
-			break;
-		case 'w':
-			if (!watch || xgro_parse_u32(optarg, 1, 86400, &o->watch)) {
-				fprintf(stderr, "xgro: %s: --watch: want 1..86400 seconds\n",
-					cmd);
-				return -EINVAL;
-			}
-			break;
-		case 't':
-			if (!top || xgro_parse_u32(optarg, 1, 1000000, &o->top)) {
-				fprintf(stderr, "xgro: %s: --top: want 1..1000000\n", cmd);
-				return -EINVAL;
-			}
-			break;
-		case 'p':
-			o->pin_dir = optarg;
-			break;
-		case 'n':
-			o->netns = optarg;
-			break;
-		case 'h':
-			printf("usage: xgro %s %sIFACE%s [--json]%s%s [--pin-dir DIR] "
-			       "[--netns NAME|PATH|all]\n"
-			       "  --netns: the instances of that network namespace "
-			       "(default: this one's)\n",
-			       cmd, need_if ? "" : "[", need_if ? "" : "]",
-			       watch ? " [--watch SECONDS]" : "",
-			       top ? " [--top N]" : "");
-			exit(0);
-		default:
-			return -EINVAL;
-		}
-	}
-	if (optind < argc)
-		o->ifname = argv[optind++];
-	if (optind < argc || (need_if && !o->ifname)) {
-		fprintf(stderr, "xgro: %s: want %sone interface\n", cmd,
-			need_if ? "" : "at most ");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* ---- status ---- */
 
 /* Flows in the steer map now, by state, and the released ones by reason:
@@ -389,10 +322,13 @@ static int status_one(const struct xgro_state *s, void *u)
 
 int cmd_status(int argc, char **argv)
 {
-	struct show_opts o;
+	struct xgro_cmd_opts o;
 	struct status_ctx c = { 0 };
 
-	if (parse_show(argc, argv, "status", false, false, false, &o))
+	static const struct xgro_cmd_spec spec = { "status", "[IFACE]",
+		XGRO_OPT_JSON | XGRO_OPT_IF_OPTIONAL, NULL };
+
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
 	c.ifname = o.ifname;
 	c.json = o.json;
@@ -521,7 +457,7 @@ static void xsk_json(struct json *j, const struct xgro_worker_stats *w)
 	json_u64(j, "sample_age_ms", age_ms(w->xsk.sampled_ns));
 }
 
-static void print_stats(const struct show_opts *o, const struct xgro_loss *l,
+static void print_stats(const struct xgro_cmd_opts *o, const struct xgro_loss *l,
 			const struct steer_census *census)
 {
 	const uint64_t *cnt = l->cnt;
@@ -646,14 +582,17 @@ static void print_stats(const struct show_opts *o, const struct xgro_loss *l,
 
 int cmd_stats(int argc, char **argv)
 {
-	struct show_opts o;
+	struct xgro_cmd_opts o;
 	struct xgro_maps m;
 	struct xgro_state st;
 	struct xgro_loss *l;
 	struct steer_census census;
 	int err;
 
-	if (parse_show(argc, argv, "stats", true, true, false, &o))
+	static const struct xgro_cmd_spec spec = { "stats", "IFACE",
+		XGRO_OPT_JSON | XGRO_OPT_WATCH, NULL };
+
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
 	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
@@ -709,7 +648,7 @@ static void addr_str(const struct xgro_flow_key *k, const uint32_t *a,
 
 int cmd_flows(int argc, char **argv)
 {
-	struct show_opts o;
+	struct xgro_cmd_opts o;
 	struct xgro_maps m;
 	struct xgro_state st;
 	struct flow_row *rows = NULL;
@@ -719,7 +658,10 @@ int cmd_flows(int argc, char **argv)
 	size_t n = 0, cap = 0;
 	bool first = true;
 
-	if (parse_show(argc, argv, "flows", true, false, true, &o))
+	static const struct xgro_cmd_spec spec = { "flows", "IFACE",
+		XGRO_OPT_JSON | XGRO_OPT_TOP, NULL };
+
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
 	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
@@ -818,65 +760,50 @@ int cmd_flows(int argc, char **argv)
 
 int cmd_set(int argc, char **argv)
 {
-	static const struct option lo[] = { { "pin-dir", 1, NULL, 'p' },
-					    { "netns", 1, NULL, 'n' },
-					    { "help", 0, NULL, 'h' },
-					    { 0 } };
-	const char *usage = "usage: xgro set IFACE [--pin-dir DIR] "
-			    "[--netns NAME|PATH] KEY=VALUE...\n";
-	const char *pin_dir = NULL, *netns = NULL, *ifname;
+	static const struct xgro_cmd_spec spec = { "set", "IFACE KEY=VALUE...",
+		XGRO_OPT_WORDS, "  KEY=VALUE  a setting 'xgro attach --help' marks with *\n" };
+	struct xgro_cmd_opts o;
+	const char *ifname;
 	struct xgro_maps m;
 	struct xgro_state st;
 	struct xgro_config c;
 	uint32_t zero = 0;
-	int i, first;
+	int i;
 
-	optind = 1;
-	while ((i = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (i == 'p') {
-			pin_dir = optarg;
-		} else if (i == 'n') {
-			netns = optarg;
-		} else if (i == 'h') {
-			printf("%skeys:\n", usage);
-			for (const struct xgro_setting *s = xgro_settings;
-			     s->name; s++) {
-				char help[256];
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		char help[256];
 
-				if (s->live)
-					printf("  %-16s %s\n", s->name,
-					       xgro_setting_help(s, help,
-								 sizeof(help)));
-			}
-			return 0;
-		} else {
-			return EXIT_USAGE;
-		}
+		printf("usage: xgro set IFACE [--pin-dir DIR] [--netns NAME|PATH] "
+		       "KEY=VALUE...\nkeys:\n");
+		for (const struct xgro_setting *s = xgro_settings; s->name; s++)
+			if (s->live)
+				printf("  %-16s %s\n", s->name,
+				       xgro_setting_help(s, help, sizeof(help)));
+		return 0;
 	}
-	if (argc - optind < 2) {
-		fputs(usage, stderr);
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
-	}
-	ifname = argv[optind];
-	first = optind + 1;
-	if (xgro_maps_open(ifname, pin_dir, netns, &m, &st))
+	ifname = o.ifname;
+	if (xgro_maps_open(ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
 	if (bpf_map_lookup_elem(m.config, &zero, &c)) {
 		pr_err("interface '%s': reading config: %s", ifname, strerror(errno));
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
-	for (i = first; i < argc; i++) {
-		char key[64], *eq = strchr(argv[i], '=');
+	for (i = 0; i < o.nwords; i++) {
+		char key[64], *eq = strchr(o.words[i], '=');
 		int err;
 
-		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key)) {
-			fprintf(stderr, "xgro: set: '%s': want KEY=VALUE\n", argv[i]);
+		if (!eq || eq == o.words[i] ||
+		    (size_t)(eq - o.words[i]) >= sizeof(key)) {
+			fprintf(stderr, "xgro: set: '%s': want KEY=VALUE\n",
+				o.words[i]);
 			xgro_maps_close(&m);
 			return EXIT_USAGE;
 		}
-		memcpy(key, argv[i], (size_t)(eq - argv[i]));
-		key[eq - argv[i]] = 0;
+		memcpy(key, o.words[i], (size_t)(eq - o.words[i]));
+		key[eq - o.words[i]] = 0;
 		err = xgro_config_set(&c, key, eq + 1);
 		if (err) {
 			const struct xgro_setting *def = xgro_setting_find(key);
