@@ -646,69 +646,75 @@ static void addr_str(const struct xgro_flow_key *k, const uint32_t *a,
 	snprintf(buf, n, k->family == 4 ? "%s:%u" : "[%s]:%u", ip, ntohs(port));
 }
 
-int cmd_flows(int argc, char **argv)
+/* One flow's per-CPU entries summed into r. */
+static void flow_sum(const struct xgro_flow_stats *per, int ncpu,
+		     struct flow_row *r)
 {
-	struct xgro_cmd_opts o;
-	struct xgro_maps m;
-	struct xgro_state st;
-	struct flow_row *rows = NULL;
-	struct xgro_flow_stats *per;
-	struct xgro_flow_key key, next;
+	for (int c = 0; c < ncpu; c++) {
+		const struct xgro_flow_stats *p = &per[c];
+
+		if (!p->packets)
+			continue;
+		r->st.packets += p->packets;
+		r->st.bytes += p->bytes;
+		r->st.data_packets += p->data_packets;
+		r->st.steered += p->steered;
+		r->st.passed += p->passed;
+		r->st.tcp_flags |= p->tcp_flags;
+		/* a CPU that has seen the flow has its first time */
+		if (p->first_ns && (!r->st.first_ns || p->first_ns < r->st.first_ns))
+			r->st.first_ns = p->first_ns;
+		if (p->last_ns > r->st.last_ns)
+			r->st.last_ns = p->last_ns;
+	}
+}
+
+/* Every flow of the map, summed over CPUs, into *rows (*n of them). */
+static int flows_read(int fd, struct flow_row **rows, size_t *n)
+{
 	int ncpu = libbpf_num_possible_cpus();
-	size_t n = 0, cap = 0;
+	struct xgro_flow_stats *per = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*per));
+	struct xgro_flow_key key, next;
+	size_t cap = 0;
 	bool first = true;
 
-	static const struct xgro_cmd_spec spec = { "flows", "IFACE",
-		XGRO_OPT_JSON | XGRO_OPT_TOP, NULL };
-
-	if (xgro_cmd_parse(argc, argv, &spec, &o))
-		return EXIT_USAGE;
-	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
-		return EXIT_RUNTIME;
-	per = calloc((size_t)ncpu, sizeof(*per));
+	*rows = NULL;
+	*n = 0;
 	if (!per)
-		return EXIT_RUNTIME;
-	while (!bpf_map_get_next_key(m.flows, first ? NULL : &key, &next)) {
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		struct flow_row r = { .key = next };
 
 		first = false;
 		key = next;
-		if (bpf_map_lookup_elem(m.flows, &next, per))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			const struct xgro_flow_stats *p = &per[c];
+		if (bpf_map_lookup_elem(fd, &next, per))
+			continue; /* gone since: an LRU map */
+		flow_sum(per, ncpu, &r);
+		if (*n == cap) {
+			struct flow_row *more;
 
-			if (!p->packets)
-				continue;
-			r.st.packets += p->packets;
-			r.st.bytes += p->bytes;
-			r.st.data_packets += p->data_packets;
-			r.st.steered += p->steered;
-			r.st.passed += p->passed;
-			r.st.tcp_flags |= p->tcp_flags;
-			/* a CPU that has seen the flow has its first time */
-			if (p->first_ns &&
-			    (!r.st.first_ns || p->first_ns < r.st.first_ns))
-				r.st.first_ns = p->first_ns;
-			if (p->last_ns > r.st.last_ns)
-				r.st.last_ns = p->last_ns;
-		}
-		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				return EXIT_RUNTIME;
+			more = realloc(*rows, cap * sizeof(*more));
+			if (!more) {
+				free(per);
+				return -ENOMEM;
+			}
+			*rows = more;
 		}
-		rows[n++] = r;
+		(*rows)[(*n)++] = r;
 	}
-	qsort(rows, n, sizeof(*rows), by_bytes);
-	if (n > o.top)
-		n = o.top;
-	if (o.json) {
+	free(per);
+	return 0;
+}
+
+static void flows_print(const struct xgro_cmd_opts *o, struct flow_row *rows,
+			size_t n)
+{
+	if (o->json) {
 		struct json j;
 
 		json_begin(&j, stdout);
-		json_str(&j, "ifname", o.ifname);
+		json_str(&j, "ifname", o->ifname);
 		json_arr_open(&j, "flows");
 	for (size_t i = 0; i < n; i++) {
 			char s[64], d[64];
@@ -750,9 +756,34 @@ int cmd_flows(int argc, char **argv)
 			       (unsigned long long)r->st.passed);
 		}
 	}
-	free(rows);
-	free(per);
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	static const struct xgro_cmd_spec spec = { "flows", "IFACE",
+		XGRO_OPT_JSON | XGRO_OPT_TOP, NULL };
+	struct xgro_cmd_opts o;
+	struct xgro_maps m;
+	struct xgro_state st;
+	struct flow_row *rows;
+	size_t n;
+	int err;
+
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
+		return EXIT_USAGE;
+	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
+		return EXIT_RUNTIME;
+	err = flows_read(m.flows, &rows, &n);
 	xgro_maps_close(&m);
+	if (err) {
+		pr_err("interface '%s': reading the flow table: %s", o.ifname,
+		       strerror(-err));
+		free(rows);
+		return EXIT_RUNTIME;
+	}
+	qsort(rows, n, sizeof(*rows), by_bytes);
+	flows_print(&o, rows, n < o.top ? n : o.top);
+	free(rows);
 	return 0;
 }
 
