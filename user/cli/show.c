@@ -364,56 +364,23 @@ int cmd_status(int argc, char **argv)
 /* ---- stats ---- */
 
 static const char *const cnt_names[XGRO_CNT_MAX] = {
-	[XGRO_CNT_RX] = "rx",
-	[XGRO_CNT_STEERED] = "steered",
-	[XGRO_CNT_ADMITTED] = "admitted",
-	[XGRO_CNT_READMITTED] = "readmitted",
-	[XGRO_CNT_STEERED_DRAINING] = "steered_draining",
-	[XGRO_CNT_DRAINED] = "drained",
-	[XGRO_CNT_PASS_NOT_IP] = "pass_not_ip",
-	[XGRO_CNT_PASS_PROTO] = "pass_proto",
-	[XGRO_CNT_PASS_FRAGMENT] = "pass_fragment",
-	[XGRO_CNT_PASS_IPV6_EXT] = "pass_ipv6_ext",
-	[XGRO_CNT_PASS_LINK_LOCAL] = "pass_link_local",
-	[XGRO_CNT_PASS_VLAN] = "pass_vlan",
-	[XGRO_CNT_PASS_MALFORMED] = "pass_malformed",
-	[XGRO_CNT_PASS_NOT_STEERED] = "pass_not_steered",
-	[XGRO_CNT_PASS_NO_SOCKET] = "pass_no_socket",
-	[XGRO_CNT_PASS_STALE_WORKER] = "pass_stale_worker",
-	[XGRO_CNT_PASS_TOO_LARGE] = "pass_too_large",
-	[XGRO_CNT_PASS_RELEASED] = "pass_released",
-	[XGRO_CNT_PASS_PRESSURE] = "pass_pressure",
-	[XGRO_CNT_PASS_LAGGING] = "pass_lagging",
-	[XGRO_CNT_PASS_HALTED] = "pass_halted",
+#define CNT_NAME(up, low, doc) [XGRO_CNT_##up] = #low,
+	XGRO_COUNTERS(CNT_NAME)
+#undef CNT_NAME
 };
 
+/* Names of the worker figures, the engine's first, and of the socket's:
+ * the lists in include/xgro.h. */
+#define STAT_NAME(name, doc) #name,
 static const char *const eng_names[] = {
-	"packets_in",	     "packets_out",	  "superpackets_out",
-	"segments_merged",   "bytes_in",	  "bytes_out",
-	"flush_psh",	     "flush_short",	  "flush_size",
-	"flush_segs",	     "flush_age",	  "flush_table_full",
-	"flush_budget",	     "flush_unmergeable", "flush_mismatch",
-	"flush_explicit",    "alone_not_flow",	  "alone_unmergeable",
-	"csum_bad",	     "ip_csum_bad",	  "malformed",
-	"rx_frames",	     "frames_in_flight",  "sink_writes",
-	"sink_errors",	     "segmented",	  "flows_released",
-	"no_meta",	     "loops",		  "released_no_merge",
-	"released_csum",     "release_errors",	  "draining_frames",
+	XGRO_ENGINE_STATS(STAT_NAME) XGRO_WORKER_STATS(STAT_NAME)
 };
+static const char *const xsk_names[] = { XGRO_XSK_STATS(STAT_NAME) };
+#undef STAT_NAME
 /* the engine section: every worker figure before the socket's */
 #define NENG (offsetof(struct xgro_worker_stats, xsk) / 8)
 _Static_assert(sizeof(eng_names) / sizeof(eng_names[0]) == NENG,
 	       "a name for every worker figure");
-
-static const char *const xsk_names[] = {
-	"sampled_ns",	    "published_ns",
-	"rx_dropped",	    "rx_invalid_descs",
-	"rx_ring_full",	    "rx_fill_ring_empty_descs",
-	"sample_errors",    "rx_size",
-	"fill_size",	    "rx_pending",
-	"fill_stocked",	    "umem_frames",
-	"umem_free",	    "held_frames",
-};
 _Static_assert(sizeof(xsk_names) / sizeof(xsk_names[0]) ==
 		       sizeof(struct xgro_xsk_stats) / 8,
 	       "a name for every socket figure");
