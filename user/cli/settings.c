@@ -166,7 +166,8 @@ const struct xgro_setting xgro_settings[] = {
 	  "idle)", "xdp", CFG(probation_ms) },
 	/* the engine's */
 	{ "flush-us", XGRO_SET_U32, 0, 1000000, "50", "us",
-	  "longest a segment is held (0: until the RX ring is empty)",
+	  "longest a segment is held (0: to the end of each batch of up to "
+	  "64 frames, as NAPI's end of poll)",
 	  "engine", CFG(flush_us) },
 	{ "max-size", XGRO_SET_U32, 128, 65535, "65535", "bytes",
 	  "largest merged IP packet", "engine", CFG(max_size) },

@@ -415,7 +415,6 @@ static uint32_t join_chain(struct xgro_queue *q, uint32_t idx, uint32_t avail,
 static unsigned service(struct xgro_queue *q, uint64_t now)
 {
 	struct xgro_pkt pkts[XGRO_BATCH];
-	const struct xgro_config *cfg = q->dp->cfg;
 	uint32_t idx, n, i, used, np = 0, pending, pressure;
 	bool draining = false;
 
@@ -480,9 +479,11 @@ static unsigned service(struct xgro_queue *q, uint64_t now)
 		xgro_feed(q->eng, pkts, np, now);
 	}
 	/* a draining flow is held by nobody; nor, for the moment, is anyone
-	 * else (drains are short and rare) */
-	if (draining || (!n && cfg->flush_us == 0))
-		xgro_flush_all(q->eng); /* NAPI's end of poll */
+	 * else (drains are short and rare). flush-us 0 is an engine with
+	 * flush_ns 0, for which every held flow has expired: the end of
+	 * every pass empties it, as the end of a NAPI poll does. */
+	if (draining)
+		xgro_flush_all(q->eng);
 	else
 		xgro_flush_expired(q->eng, now);
 	/* holding nothing: every frame taken so far has been written, and the
