@@ -68,7 +68,7 @@ done
 [[ $EUID -eq 0 ]] || { echo "bench-e2e: needs root (namespaces, XDP)" >&2; exit 1; }
 [[ $(nproc) -ge 2 ]] || { echo "bench-e2e: needs 2 CPUs (sender and receiver)" >&2; exit 1; }
 TAG=b$$
-source "$ROOT/tests/e2e/lib.sh"
+source "$ROOT/scripts/netns.sh"
 XFER=$ROOT/build/tests/xgro-xfer
 WIREGEN=$ROOT/build/tests/xgro-wire
 OUT=$ROOT/build/bench
