@@ -153,77 +153,89 @@ static __always_inline __u32 ipv6_ext_skip(void *data, void *end, __u32 *off,
 /* Returns 0 when the frame is a TCP/UDP flow, else the pass reason. The
  * headers must be in the linear part; the IP lengths are checked against
  * the whole frame (flen), which with multi-buffer XDP reaches past it. */
-static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p,
-				   __u64 flen)
+/* The Ethernet header and up to two VLAN tags; the EtherType after them
+ * in *proto, the L3 offset in *off. */
+static __always_inline __u32 parse_l2(void *data, void *end, struct parsed *p,
+				      __u32 *off, __u16 *proto)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u32 off = sizeof(*eth), l3_end, reason;
-	__u16 proto;
-	__u8 l4proto;
 
 	if ((void *)(eth + 1) > end)
 		return XGRO_CNT_PASS_MALFORMED;
-	proto = eth->h_proto;
+	*proto = eth->h_proto;
+	*off = sizeof(*eth);
 #pragma unroll
 	for (int i = 0; i < 2; i++) {
-		__be16 *tag = data + off;
+		__be16 *tag = data + *off;
 
-		if (proto != bpf_htons(ETH_P_8021Q) &&
-		    proto != bpf_htons(ETH_P_8021AD))
+		if (*proto != bpf_htons(ETH_P_8021Q) &&
+		    *proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if ((void *)(tag + 2) > end)
 			return XGRO_CNT_PASS_MALFORMED;
-		p->key.vlan[i] = (__u32)bpf_ntohs(proto) << 16 | bpf_ntohs(tag[0]);
+		p->key.vlan[i] = (__u32)bpf_ntohs(*proto) << 16 | bpf_ntohs(tag[0]);
 		p->key.nvlan = (__u8)(i + 1);
-		proto = tag[1];
-		off += 4;
+		*proto = tag[1];
+		*off += 4;
 	}
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+	if (*proto == bpf_htons(ETH_P_8021Q) || *proto == bpf_htons(ETH_P_8021AD))
 		return XGRO_CNT_PASS_VLAN; /* a third tag */
-	p->l3_off = off;
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = data + off;
-		__u32 ihl;
+	return 0;
+}
 
-		if ((void *)(ip + 1) > end)
-			return XGRO_CNT_PASS_MALFORMED;
-		ihl = ip->ihl * 4;
-		if (ip->version != 4 || ihl < 20 ||
-		    bpf_ntohs(ip->tot_len) < ihl)
-			return XGRO_CNT_PASS_MALFORMED;
-		l3_end = off + bpf_ntohs(ip->tot_len);
-		if (l3_end > flen)
-			return XGRO_CNT_PASS_MALFORMED;
-		if (ip->frag_off & bpf_htons(0x3fff))
-			return XGRO_CNT_PASS_FRAGMENT;
-		p->key.family = 4;
-		p->key.saddr[0] = ip->saddr;
-		p->key.daddr[0] = ip->daddr;
-		l4proto = ip->protocol;
-		off += ihl & 0x3c;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = data + off;
+/* IPv4: addresses into the key, *off moved to L4, the end of the IP
+ * packet (checked against the whole frame, flen) in *l3_end. */
+static __always_inline __u32 parse_ipv4(void *data, void *end, __u64 flen,
+					struct parsed *p, __u32 *off,
+					__u32 *l3_end, __u8 *l4proto)
+{
+	struct iphdr *ip = data + *off;
+	__u32 ihl;
 
-		if ((void *)(ip6 + 1) > end)
-			return XGRO_CNT_PASS_MALFORMED;
-		if (ip6->version != 6)
-			return XGRO_CNT_PASS_MALFORMED;
-		l3_end = off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		if (l3_end > flen)
-			return XGRO_CNT_PASS_MALFORMED;
-		p->key.family = 6;
-		__builtin_memcpy(p->key.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(p->key.daddr, &ip6->daddr, 16);
-		l4proto = ip6->nexthdr;
-		off += sizeof(*ip6);
-		reason = ipv6_ext_skip(data, end, &off, &l4proto);
-		if (reason)
-			return reason;
-	} else {
-		return XGRO_CNT_PASS_NOT_IP;
-	}
+	if ((void *)(ip + 1) > end)
+		return XGRO_CNT_PASS_MALFORMED;
+	ihl = ip->ihl * 4;
+	if (ip->version != 4 || ihl < 20 || bpf_ntohs(ip->tot_len) < ihl)
+		return XGRO_CNT_PASS_MALFORMED;
+	*l3_end = *off + bpf_ntohs(ip->tot_len);
+	if (*l3_end > flen)
+		return XGRO_CNT_PASS_MALFORMED;
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return XGRO_CNT_PASS_FRAGMENT;
+	p->key.family = 4;
+	p->key.saddr[0] = ip->saddr;
+	p->key.daddr[0] = ip->daddr;
+	*l4proto = ip->protocol;
+	*off += ihl & 0x3c;
+	return 0;
+}
+
+/* IPv6, and the extension headers the engine merges over. */
+static __always_inline __u32 parse_ipv6(void *data, void *end, __u64 flen,
+					struct parsed *p, __u32 *off,
+					__u32 *l3_end, __u8 *l4proto)
+{
+	struct ipv6hdr *ip6 = data + *off;
+
+	if ((void *)(ip6 + 1) > end)
+		return XGRO_CNT_PASS_MALFORMED;
+	if (ip6->version != 6)
+		return XGRO_CNT_PASS_MALFORMED;
+	*l3_end = *off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if (*l3_end > flen)
+		return XGRO_CNT_PASS_MALFORMED;
+	p->key.family = 6;
+	__builtin_memcpy(p->key.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->key.daddr, &ip6->daddr, 16);
+	*l4proto = ip6->nexthdr;
+	*off += sizeof(*ip6);
+	return ipv6_ext_skip(data, end, off, l4proto);
+}
+
+/* TCP or UDP at off: ports, flags and where the payload starts. */
+static __always_inline __u32 parse_l4(void *data, void *end, struct parsed *p,
+				      __u32 off, __u32 l3_end, __u8 l4proto)
+{
 	p->key.proto = l4proto;
 	p->l4_off = off;
 	if (l4proto == IPPROTO_TCP) {
@@ -254,6 +266,29 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p,
 	}
 	p->pay_len = l3_end - p->pay_off;
 	return 0;
+}
+
+/* The flow a frame belongs to, or why it has none we steer. */
+static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p,
+				   __u64 flen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 off = 0, l3_end = 0, reason;
+	__u16 proto = 0;
+	__u8 l4proto = 0;
+
+	reason = parse_l2(data, end, p, &off, &proto);
+	if (reason)
+		return reason;
+	p->l3_off = off;
+	if (proto == bpf_htons(ETH_P_IP))
+		reason = parse_ipv4(data, end, flen, p, &off, &l3_end, &l4proto);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		reason = parse_ipv6(data, end, flen, p, &off, &l3_end, &l4proto);
+	else
+		reason = XGRO_CNT_PASS_NOT_IP;
+	return reason ? reason : parse_l4(data, end, p, off, l3_end, l4proto);
 }
 
 static __always_inline void flow_account(const struct parsed *p, __u64 len,
