@@ -73,7 +73,10 @@ $(BUILD)/fuzz/fuzz_engine: tests/fuzz/fuzz_engine.c $(ENGINE_SRC) $(TESTLIB_SRC)
 		-DXGRO_PARSE_CROSSCHECK $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
 
 # The XDP program and its skeleton.
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude $(WARN)
+# the machine's architecture, as bpf_tracing.h names it
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -I$(ARCH_INC) -Iinclude $(WARN)
 $(BUILD)/xgro.bpf.o: bpf/xgro.bpf.c include/xgro.h
 	@mkdir -p $(@D)
 	@echo "  BPF     $@"
