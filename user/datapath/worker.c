@@ -140,7 +140,7 @@ static bool jumbo_free(struct xgro_queue *q, uint64_t handle)
 	return q->jumbo_draining[slot];
 }
 
-static void emit(void *user, const struct xgro_out *o)
+static void deliver(void *user, const struct xgro_out *o)
 {
 	struct xgro_queue *q = user;
 	int n = xgro_sink_write(q->sink, q->sink_q, o, q->scratch,
@@ -316,7 +316,7 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 			q->free_frames[--q->nfree];
 	xsk_ring_prod__submit(&q->fill, q->ring);
 	engine_config(q, q->dp->cfg, max_flows, &ec);
-	err = xgro_ctx_create(&ec, emit, q, &q->eng);
+	err = xgro_ctx_create(&ec, deliver, q, &q->eng);
 	if (err)
 		return err;
 	q->ws->frames_in_flight = 0;
@@ -412,7 +412,7 @@ static uint32_t join_chain(struct xgro_queue *q, uint32_t idx, uint32_t avail,
 }
 
 /* One pass over a queue; returns frames received. */
-static unsigned service(struct xgro_queue *q, uint64_t now)
+static unsigned serve_queue(struct xgro_queue *q, uint64_t now)
 {
 	struct xgro_pkt pkts[XGRO_BATCH];
 	uint32_t idx, n, i, used, np = 0, pending, pressure;
@@ -566,12 +566,80 @@ static bool fed_remotely(const struct xgro_worker *w)
 	return false;
 }
 
+/* Should the worker nap on its own timer rather than sleep on its
+ * sockets? Interrupt moderation: a worker asleep on its socket is woken at
+ * the end of every NAPI poll that fed it, an IPI from the CPU that ran it.
+ * While frames keep coming, sleeping on our own timer instead costs this
+ * CPU alone, and each wake-up finds a larger batch (docs/design.md, "When
+ * the worker runs"). Not when the frames come from our own CPU: that
+ * wake-up is local, and a nap only lets the ring fill. Not for a lone
+ * frame or two either (a request/response flow): a nap would not batch
+ * them, only delay them. */
+static bool should_nap(const struct xgro_worker *w, uint64_t now)
+{
+	const struct xgro_dataplane *dp = w->dp;
+
+	return dp->cfg->nap_us && now - w->last_rx < XGRO_NAP_LINGER_NS &&
+	       w->last_got >= XGRO_NAP_MIN_BATCH && !dp->busy_poll &&
+	       fed_remotely(w);
+}
+
+/* One pass over every queue of the worker: frames taken, merged, written.
+ * *wait_ns becomes the nearest deadline of a held segment. */
+static unsigned pass(struct xgro_worker *w, struct xgro_config *last,
+		     uint64_t now, uint64_t *wait_ns)
+{
+	const struct xgro_config *cfg = w->dp->cfg;
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < w->nq; i++) {
+		struct xgro_queue *q = w->q[i];
+
+		__atomic_store_n(&q->beacon->heartbeat_ns, now, __ATOMIC_RELAXED);
+		sync_config(q, &last[i]);
+		got += serve_queue(q, now);
+		publish(q);
+		if (xgro_held_frames(q->eng) && cfg->flush_us &&
+		    cfg->flush_us * 1000ull < *wait_ns)
+			*wait_ns = cfg->flush_us * 1000ull;
+	}
+	return got;
+}
+
+/* Nothing came: nap, busy-poll, or sleep on the sockets until frames
+ * come, never past wait_ns (a held segment's deadline). 0 or -errno. */
+static int wait_for_frames(struct xgro_worker *w, struct pollfd *pfd,
+			   uint64_t now, uint64_t wait_ns)
+{
+	struct xgro_dataplane *dp = w->dp;
+	struct timespec ts;
+
+	if (should_nap(w, now)) {
+		uint64_t nap = dp->cfg->nap_us * 1000ull;
+
+		ts = (struct timespec){ 0, (long)(nap < wait_ns ? nap : wait_ns) };
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	if (dp->busy_poll) {
+		for (unsigned i = 0; i < w->nq; i++)
+			recvfrom(w->q[i]->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		return 0;
+	}
+	ts = (struct timespec){ (time_t)(wait_ns / 1000000000u),
+				(long)(wait_ns % 1000000000u) };
+	if (ppoll(pfd, w->nq, &ts, NULL) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
 void *xgro_worker_run(void *arg)
 {
 	struct xgro_worker *w = arg;
 	struct xgro_dataplane *dp = w->dp;
 	struct xgro_config last[XGRO_MAX_QUEUES];
 	struct pollfd pfd[XGRO_MAX_QUEUES];
+	int err = 0;
 
 	/* a held segment waits flush-us, not flush-us plus the default 50 us
 	 * of timer slack */
@@ -583,74 +651,26 @@ void *xgro_worker_run(void *arg)
 		last[i] = *dp->cfg;
 		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };
 	}
-	uint64_t last_rx = 0;
-	unsigned last_got = 0;
-
-	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+	while (!err && !atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		uint64_t now = now_ns(), wait_ns = 10 * 1000000ull;
-		unsigned got = 0;
+		unsigned got = pass(w, last, now, &wait_ns);
 
-		for (unsigned i = 0; i < w->nq; i++) {
-			struct xgro_queue *q = w->q[i];
-
-			__atomic_store_n(&q->beacon->heartbeat_ns, now,
-					 __ATOMIC_RELAXED);
-			sync_config(q, &last[i]);
-			got += service(q, now);
-			publish(q);
-			if (xgro_held_frames(q->eng) && dp->cfg->flush_us &&
-			    dp->cfg->flush_us * 1000ull < wait_ns)
-				wait_ns = dp->cfg->flush_us * 1000ull;
-		}
 		if (got) {
-			last_rx = now;
-			last_got = got;
+			w->last_rx = now;
+			w->last_got = got;
 			continue;
 		}
-		/* Interrupt moderation: a worker asleep on its socket is woken
-		 * at the end of every NAPI poll that fed it, an IPI from the
-		 * CPU that ran it. While frames keep coming, sleeping on our own
-		 * timer instead costs this CPU alone, and each wake-up finds a
-		 * larger batch (docs/design.md, "When the worker runs"). Not
-		 * when the frames come from our own CPU: that wake-up is
-		 * local, and a nap only lets the ring fill. Not for a lone frame or two
-		 * either (a request/response flow): a nap would not batch
-		 * them, only delay them. Never past a held segment's
-		 * deadline. */
-		if (dp->cfg->nap_us && now - last_rx < XGRO_NAP_LINGER_NS &&
-		    last_got >= XGRO_NAP_MIN_BATCH && !dp->busy_poll &&
-		    fed_remotely(w)) {
-			uint64_t nap = dp->cfg->nap_us * 1000ull;
-			struct timespec ts = { 0, (long)(nap < wait_ns ? nap
-									 : wait_ns) };
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (dp->busy_poll) {
-			for (unsigned i = 0; i < w->nq; i++)
-				recvfrom(w->q[i]->fd, NULL, 0, MSG_DONTWAIT, NULL,
-					 NULL);
-			continue;
-		}
-		{
-			struct timespec ts = { (time_t)(wait_ns / 1000000000u),
-					       (long)(wait_ns % 1000000000u) };
-
-			if (ppoll(pfd, w->nq, &ts, NULL) < 0 && errno != EINTR) {
-				atomic_store(&dp->err, -errno);
-				break;
-			}
-		}
+		err = wait_for_frames(w, pfd, now, wait_ns);
 	}
 	/* hand back everything held before the sockets go */
 	for (unsigned i = 0; i < w->nq; i++) {
 		xgro_flush_all(w->q[i]->eng);
 		publish(w->q[i]);
 	}
-	if (atomic_load(&dp->err)) {
+	if (err) {
 		uint64_t one = 1;
 
+		atomic_store(&dp->err, err);
 		if (write(dp->wake_fd, &one, sizeof(one)) < 0)
 			return NULL;
 	}

@@ -81,6 +81,8 @@ struct xgro_worker {
 	unsigned nq;
 	struct xgro_dataplane *dp;
 	bool started;
+	uint64_t last_rx; /* when the last pass found frames */
+	unsigned last_got; /* how many it found */
 };
 
 struct xgro_dataplane {
