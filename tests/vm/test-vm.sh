@@ -219,6 +219,7 @@ boot() {
 declare -A WANT OWNER VERDICT REASON
 ORDER=()
 DONE=
+DRV_RX=
 
 # on_line LINE: one line from the guest
 on_line() {
@@ -246,7 +247,9 @@ on_line() {
 		[[ $what == status ]] && echo "$t: status --json: $json" ;;
 	END) VERDICT[$t]=$p ;;
 	DONE) DONE=1 ;;
-	INFO) echo "guest: ${l#INFO }" ;;
+	INFO) echo "guest: ${l#INFO }"
+		[[ $l == *"eth0 rings"* ]] &&
+			DRV_RX=$(echo "$l" | sed -n 's/.*Current hardware settings: RX: \([0-9]*\).*/\1/p') ;;
 	esac
 }
 
@@ -271,9 +274,9 @@ watch_console() {
 # check TEST: the host's checks of the guest's figures
 check() {
 	local t=$1
-	python3 - "$TMP" "$t" <<-'EOF'
+	python3 - "$TMP" "$t" "${DRV_RX:-0}" <<-'EOF'
 	import json, sys, os
-	tmp, t = sys.argv[1], sys.argv[2]
+	tmp, t, drv = sys.argv[1], sys.argv[2], int(sys.argv[3])
 	def load(what):
 	    p = os.path.join(tmp, f"{t}.{what}.json")
 	    return json.load(open(p)) if os.path.exists(p) else None
@@ -310,6 +313,23 @@ check() {
 	        for k in ("no_meta", "csum_bad", "ip_csum_bad", "malformed"):
 	            if e[k]:
 	                bad.append(f"{k} {e[k]}")
+	        # sizing: in zero-copy mode the driver's RX ring is made of
+	        # umem frames, so the umem must cover the socket's RX ring, the
+	        # engine's hold (a quarter of the ring) and the driver's ring,
+	        # and the fill ring must be able to stock the driver's ring
+	        x = sx["xsk"]
+	        nq = len(sx["queues"])
+	        if not drv:
+	            bad.append("driver RX ring size unknown")
+	        elif x["umem_frames"] < nq * (x["rx_size"] // nq * 5 // 4 + drv):
+	            bad.append(f"umem {x['umem_frames']} < RX ring + hold + driver ring {drv}")
+	        elif x["fill_size"] < nq * drv:
+	            bad.append(f"fill ring {x['fill_size']} < driver ring {drv}")
+	        # zero-copy: the driver's ring holds umem frames; copy: none
+	        if want == "zerocopy" and not 0 < x["kernel_held"] <= nq * drv:
+	            bad.append(f"zero-copy, yet the driver holds {x['kernel_held']} umem frames")
+	        if want == "copy" and x["kernel_held"]:
+	            bad.append(f"copy mode, yet {x['kernel_held']} umem frames held by the kernel at rest")
 	        if t == "multiqueue":
 	            for q in sx["queues"]:
 	                if not q["rx_frames"]:
