@@ -306,7 +306,7 @@ check() {
 	        xdp = {k: v for k, v in sx["xdp"].items() if v}
 	        steer = {k: v for k, v in sx["steering"].items() if v and k != "flows_now"}
 	        print(f"{t}: XDP counters {xdp}, steering {steer}")
-	        if segs < 4:
+	        if segs < 2:
 	            bad.append(f"only {segs:.1f} segments per super-packet")
 	        # every frame carried the XDP program's metadata where the
 	        # worker looks for it: in front of the data, past the headroom
