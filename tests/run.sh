@@ -81,7 +81,7 @@ run bench bench_smoke
 for t in "$B"/tests/bpf/test_*; do
 	run "bpf-$(basename "$t")" "$t"
 done
-for t in tests/bpf/test-*.sh tests/e2e/test-*.sh; do
+for t in tests/bpf/test-*.sh tests/e2e/test-*.sh tests/vm/test-*.sh; do
 	[[ -e "$t" ]] || continue
 	run "$(basename "$t" .sh)" "$t"
 done
