@@ -116,7 +116,7 @@ test_ring_size_and_nice() {
 	[[ $nices == *"-5 "* ]] || fail "no worker at nice -5: $nices" || return 1
 	bulk 10.99.0.2 20000000 7 5440 || return 1
 	stats || return 1
-	[[ $(stat_of xsk.rx_size) == 1024 && $(stat_of xsk.fill_size) == 1024 &&
+	[[ $(stat_of xsk.rx_size) == 1024 && $(stat_of xsk.fill_size) == 2048 &&
 		$(stat_of xsk.umem_frames) == 2048 ]] ||
 		fail "rings $(stat_of xsk.rx_size)/$(stat_of xsk.fill_size), umem $(stat_of xsk.umem_frames)"
 }

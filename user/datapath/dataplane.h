@@ -21,7 +21,8 @@ struct xgro_dataplane;
 enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
 
 /*
- * Entries in each queue's RX and fill rings. The RX ring must absorb the
+ * Entries in each queue's RX ring (its fill ring has twice as many, one
+ * per umem frame). The RX ring must absorb the
  * longest time the worker spends away from it, and a sink write runs the
  * whole receive stack for a super-packet in the worker's thread: 2048 lost
  * frames at 8 and 64 flows, 4096 none (README, "Design choices,
@@ -53,7 +54,7 @@ struct xgro_dp_opts {
 	uint32_t queues; /* 0: all */
 	cpu_set_t cpus; /* empty: every CPU this process may run on */
 	uint32_t max_flows;
-	uint32_t ring; /* RX and fill ring entries, a power of two */
+	uint32_t ring; /* RX ring entries, a power of two */
 	enum xgro_xsk_mode xsk_mode;
 	enum xgro_sink_kind sink;
 	char sink_name[IF_NAMESIZE]; /* empty: derived from the interface */

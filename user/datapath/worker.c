@@ -241,8 +241,11 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 		    int xsks_fd, enum xgro_xsk_mode mode, bool busy_poll,
 		    uint32_t max_flows)
 {
+	/* The fill ring takes every umem frame: with zero-copy, the driver's
+	 * own RX ring is stocked from it, so it must cover the driver's ring
+	 * and the socket's (docs/design.md, "Rings and the umem"). */
 	struct xsk_umem_config uc = {
-		.fill_size = q->ring,
+		.fill_size = 2 * q->ring,
 		.comp_size = q->ring,
 		.frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE,
 		.frame_headroom = 0,

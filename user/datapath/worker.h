@@ -38,7 +38,7 @@ struct xgro_queue {
 	bool sg; /* bound with XDP_USE_SG: frames may come chained */
 	uint32_t max_flows;
 	struct xgro_ctx *eng;
-	/* RX and fill rings of `ring` entries each and a umem of twice that:
+	/* An RX ring of `ring` entries, a fill ring and a umem of twice that:
 	 * the fill ring is stocked with every frame the engine does not hold,
 	 * and the engine holds at most a quarter of a ring (XGRO_RING_*) */
 	uint32_t ring, nframes;
