@@ -275,6 +275,7 @@ static int status_one(const struct xgro_state *s, void *u)
 			json_obj_open(&c->j, "config");
 			config_print(&cfg, &c->j);
 			json_obj_close(&c->j);
+			xgro_sources_print(s, &cfg, &c->j);
 		}
 		json_obj_close(&c->j);
 		return 0;
@@ -314,8 +315,8 @@ static int status_one(const struct xgro_state *s, void *u)
 		steering_text("    ", &c->loss, &census);
 	}
 	if (have_cfg) {
-		printf("  config\n");
-		config_print(&cfg, NULL);
+		printf("  config           value            source\n");
+		xgro_sources_print(s, &cfg, NULL);
 	}
 	return 0;
 }
@@ -831,6 +832,7 @@ int cmd_set(int argc, char **argv)
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
+	xgro_sources_note_set(&st, o.words, o.nwords); /* warns itself */
 	xgro_maps_close(&m);
 	return 0;
 }
