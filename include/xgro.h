@@ -260,64 +260,83 @@ enum xgro_halt {
 	XGRO_HALT_MAX,
 };
 
-/* Indexes into the per-CPU `counters` array of the XDP program. Frames
- * passed to the stack are counted by reason; `xgro stats` adds them up. */
+/*
+ * The XDP program's counters, one list from which come the indexes into
+ * its per-CPU `counters` array and the names `xgro stats` prints and its
+ * JSON uses (X(NAME, name, what it counts)). Frames passed to the stack
+ * are counted by reason, from XGRO_CNT_PASS_FIRST to the end.
+ */
+#define XGRO_COUNTERS(X)                                                        \
+	X(RX, rx, "frames the program ran on")                                  \
+	X(STEERED, steered, "frames redirected to a socket")                     \
+	/* events, not frames: none of these is a pass */                        \
+	X(ADMITTED, admitted, "flows put on the steered path")                   \
+	X(READMITTED, readmitted, "of those, released flows after probation")    \
+	X(STEERED_DRAINING, steered_draining,                                    \
+	  "frames steered while their flow drained")                             \
+	X(DRAINED, drained, "flows switched from draining to released")          \
+	X(PASS_NOT_IP, pass_not_ip, "passed: not IPv4 or IPv6")                  \
+	X(PASS_PROTO, pass_proto, "passed: a protocol not steered")              \
+	X(PASS_FRAGMENT, pass_fragment, "passed: IP fragments")                  \
+	X(PASS_IPV6_EXT, pass_ipv6_ext, "passed: IPv6 extension headers")        \
+	X(PASS_LINK_LOCAL, pass_link_local,                                      \
+	  "passed: link-local or multicast destinations")                        \
+	X(PASS_VLAN, pass_vlan, "passed: VLAN-tagged (steer-vlan off)")          \
+	X(PASS_MALFORMED, pass_malformed, "passed: malformed headers")           \
+	X(PASS_NOT_STEERED, pass_not_steered,                                    \
+	  "passed: flows not steered (no payload yet)")                          \
+	X(PASS_NO_SOCKET, pass_no_socket, "passed: no socket on the queue")      \
+	X(PASS_STALE_WORKER, pass_stale_worker,                                  \
+	  "passed: the queue's worker is silent (fail open)")                    \
+	X(PASS_TOO_LARGE, pass_too_large, "passed: larger than a umem frame")    \
+	X(PASS_RELEASED, pass_released, "passed: a released flow's frames")      \
+	X(PASS_PRESSURE, pass_pressure,                                          \
+	  "passed: admission refused, the RX ring is filling")                   \
+	X(PASS_LAGGING, pass_lagging, "passed: admission refused, the worker lags") \
+	X(PASS_HALTED, pass_halted, "passed: steering stopped, the sink cannot deliver")
+
 enum xgro_counter {
-	XGRO_CNT_RX,
-	XGRO_CNT_STEERED,
-	/* events, not frames: none of these is a pass */
-	XGRO_CNT_ADMITTED,   /* flows put on the steered path */
-	XGRO_CNT_READMITTED, /* of those, released flows after probation */
-	XGRO_CNT_STEERED_DRAINING, /* frames steered while their flow drained */
-	XGRO_CNT_DRAINED,    /* flows switched from DRAINING to RELEASED */
-	XGRO_CNT_PASS_FIRST, /* the reasons, from here to the end */
-	XGRO_CNT_PASS_NOT_IP = XGRO_CNT_PASS_FIRST,
-	XGRO_CNT_PASS_PROTO,
-	XGRO_CNT_PASS_FRAGMENT,
-	XGRO_CNT_PASS_IPV6_EXT,
-	XGRO_CNT_PASS_LINK_LOCAL,
-	XGRO_CNT_PASS_VLAN,
-	XGRO_CNT_PASS_MALFORMED,
-	XGRO_CNT_PASS_NOT_STEERED,
-	XGRO_CNT_PASS_NO_SOCKET,
-	XGRO_CNT_PASS_STALE_WORKER,
-	XGRO_CNT_PASS_TOO_LARGE,
-	XGRO_CNT_PASS_RELEASED, /* a released flow's frames */
-	XGRO_CNT_PASS_PRESSURE, /* admission refused: the RX ring is filling */
-	XGRO_CNT_PASS_LAGGING,	/* admission refused: the worker lags */
-	XGRO_CNT_PASS_HALTED,	/* steering stopped: the sink cannot deliver */
+#define XGRO_CNT_ENUM(up, low, doc) XGRO_CNT_##up,
+	XGRO_COUNTERS(XGRO_CNT_ENUM)
+#undef XGRO_CNT_ENUM
 	XGRO_CNT_MAX,
 };
+#define XGRO_CNT_PASS_FIRST XGRO_CNT_PASS_NOT_IP
 
 /*
  * Engine (merge) counters. One copy per engine context; the workers copy
  * theirs into the pinned `worker_stats` map, so bpftool prints them with
  * field names too.
  */
+#define XGRO_ENGINE_STATS(X) \
+	X(packets_in, "frames fed") \
+	X(packets_out, "outputs emitted: super-packets and lone frames") \
+	X(superpackets_out, "outputs of two or more segments") \
+	X(segments_merged, "frames that left inside a super-packet") \
+	X(bytes_in, "bytes fed") \
+	X(bytes_out, "bytes emitted") \
+	/* why a held super-packet was emitted */ \
+	X(flush_psh, "a segment with PSH (or FIN, URG) ended it") \
+	X(flush_short, "segment shorter than gso_size") \
+	X(flush_size, "max_size reached") \
+	X(flush_segs, "segment limit reached") \
+	X(flush_age, "flush interval elapsed") \
+	X(flush_table_full, "oldest flow evicted for a new one") \
+	X(flush_budget, "held-frame budget") \
+	X(flush_unmergeable, "a packet of the flow that cannot merge") \
+	X(flush_mismatch, "a packet that starts a new super-packet") \
+	X(flush_explicit, "flush_all by the caller") \
+	/* why a frame went out alone without being held */ \
+	X(alone_not_flow, "not TCP/UDP over plain IPv4/IPv6") \
+	X(alone_unmergeable, "flags, no payload, options, fragments") \
+	X(csum_bad, "L4 checksum failed verification") \
+	X(ip_csum_bad, "IPv4 header checksum failed") \
+	X(malformed, "truncated or lying lengths")
+
 struct xgro_engine_stats {
-	__u64 packets_in; /* frames fed */
-	__u64 packets_out; /* outputs emitted: super-packets and lone frames */
-	__u64 superpackets_out; /* outputs of two or more segments */
-	__u64 segments_merged; /* frames that left inside a super-packet */
-	__u64 bytes_in;
-	__u64 bytes_out;
-	/* why a held super-packet was emitted */
-	__u64 flush_psh;
-	__u64 flush_short; /* segment shorter than gso_size */
-	__u64 flush_size; /* max_size reached */
-	__u64 flush_segs; /* segment limit reached */
-	__u64 flush_age; /* flush interval elapsed */
-	__u64 flush_table_full; /* oldest flow evicted for a new one */
-	__u64 flush_budget; /* held-frame budget */
-	__u64 flush_unmergeable; /* a packet of the flow that cannot merge */
-	__u64 flush_mismatch; /* a packet that starts a new super-packet */
-	__u64 flush_explicit; /* flush_all by the caller */
-	/* why a frame went out alone without being held */
-	__u64 alone_not_flow; /* not TCP/UDP over plain IPv4/IPv6 */
-	__u64 alone_unmergeable; /* flags, no payload, options, fragments */
-	__u64 csum_bad; /* L4 checksum failed verification */
-	__u64 ip_csum_bad; /* IPv4 header checksum failed */
-	__u64 malformed; /* truncated or lying lengths */
+#define XGRO_STAT_FIELD(name, doc) __u64 name;
+	XGRO_ENGINE_STATS(XGRO_STAT_FIELD)
+#undef XGRO_STAT_FIELD
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_engine_stats) == 21 * 8,
 		   "engine stats size");
@@ -334,41 +353,51 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_engine_stats) == 21 * 8,
  * a time at least T, then reads figures at least as new as T.
  */
 #define XGRO_XSK_SAMPLE_MS 50
+#define XGRO_XSK_STATS(X) \
+	X(sampled_ns, "last getsockopt; 0: not yet") \
+	X(published_ns, "last update of the ring levels below") \
+	/* XDP_STATISTICS, cumulative since the socket was bound */ \
+	X(rx_dropped, "no fill-ring frame to copy into, or too large") \
+	X(rx_invalid_descs, "bad descriptors on the RX ring") \
+	X(rx_ring_full, "the RX ring had no room: frame dropped") \
+	X(rx_fill_ring_empty_descs, "fill ring found empty") \
+	X(sample_errors, "getsockopt failures") \
+	/* levels, now */ \
+	X(rx_size, "RX ring entries") \
+	X(fill_size, "fill ring entries") \
+	X(rx_pending, "descriptors in the RX ring, not yet taken") \
+	X(fill_stocked, "frames in the fill ring, for the kernel") \
+	X(umem_frames, "frames in the umem") \
+	X(umem_free, "frames in the worker's reserve (in no ring)") \
+	X(held_frames, "frames the engine holds (xgro_held_frames)")
+
 struct xgro_xsk_stats {
-	__u64 sampled_ns; /* last getsockopt; 0: not yet */
-	__u64 published_ns; /* last update of the ring levels below */
-	/* XDP_STATISTICS, cumulative since the socket was bound */
-	__u64 rx_dropped; /* no fill-ring frame to copy into, or too large */
-	__u64 rx_invalid_descs; /* bad descriptors on the RX ring */
-	__u64 rx_ring_full; /* the RX ring had no room: frame dropped */
-	__u64 rx_fill_ring_empty_descs; /* fill ring found empty */
-	__u64 sample_errors; /* getsockopt failures */
-	/* levels, now */
-	__u64 rx_size; /* RX ring entries */
-	__u64 fill_size; /* fill ring entries */
-	__u64 rx_pending; /* descriptors in the RX ring, not yet taken */
-	__u64 fill_stocked; /* frames in the fill ring, for the kernel */
-	__u64 umem_frames; /* frames in the umem */
-	__u64 umem_free; /* frames in the worker's reserve (in no ring) */
-	__u64 held_frames; /* frames the engine holds (xgro_held_frames) */
+#define XGRO_STAT_FIELD(name, doc) __u64 name;
+	XGRO_XSK_STATS(XGRO_STAT_FIELD)
+#undef XGRO_STAT_FIELD
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_xsk_stats) == 14 * 8, "xsk stats size");
 
 /* Per-queue worker figures in the pinned `worker_stats` array. */
+#define XGRO_WORKER_STATS(X) \
+	X(rx_frames, "descriptors taken from the RX ring") \
+	X(frames_in_flight, "taken from the fill ring, not yet back") \
+	X(sink_writes, "writes to the tap or veth") \
+	X(sink_errors, "writes refused; their frames are dropped") \
+	X(segmented, "outputs cut in software (GSO write refused)") \
+	X(flows_released, "flows handed back to the stack, any reason") \
+	X(no_meta, "frames without valid XDP metadata") \
+	X(loops, "passes of the worker's loop") \
+	X(released_no_merge, "of flows_released: too few segs/output") \
+	X(released_csum, "of flows_released: checksums kept failing") \
+	X(release_errors, "releases the steer map refused") \
+	X(draining_frames, "frames of DRAINING flows: never held")
+
 struct xgro_worker_stats {
 	struct xgro_engine_stats engine;
-	__u64 rx_frames; /* descriptors taken from the RX ring */
-	__u64 frames_in_flight; /* taken from the fill ring, not yet back */
-	__u64 sink_writes; /* writes to the tap or veth */
-	__u64 sink_errors; /* writes refused; their frames are dropped */
-	__u64 segmented; /* outputs cut in software (GSO write refused) */
-	__u64 flows_released; /* flows handed back to the stack, any reason */
-	__u64 no_meta; /* frames without valid XDP metadata */
-	__u64 loops;
-	__u64 released_no_merge; /* of flows_released: too few segs/output */
-	__u64 released_csum;	 /* of flows_released: checksums kept failing */
-	__u64 release_errors;	 /* releases the steer map refused */
-	__u64 draining_frames;	 /* frames of DRAINING flows: never held */
+#define XGRO_STAT_FIELD(name, doc) __u64 name;
+	XGRO_WORKER_STATS(XGRO_STAT_FIELD)
+#undef XGRO_STAT_FIELD
 	struct xgro_xsk_stats xsk; /* the fields above keep their offsets */
 	__s64 sink_last_err; /* -errno of the newest refused write */
 };

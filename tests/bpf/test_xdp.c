@@ -22,6 +22,7 @@
 #include "check.h"
 #include "pktgen.h"
 #include "xgro.h"
+#include "xgro_engine.h"
 #include "xgro.skel.h"
 
 static struct xgro *skel;
@@ -557,6 +558,154 @@ static void jumbo_frags_program(void)
 	}
 }
 
+
+/*
+ * The contract between the two parsers: the hash and offsets the XDP
+ * program writes into a steered frame's metadata are what the engine
+ * itself finds. The engine checks offset hints and calls a frame that
+ * disagrees malformed, so a disagreement would send every frame of a flow
+ * out unmerged; a hash other than xgro_flow_hash() of the engine's key
+ * would place flows where lookups without hints do not find them. For
+ * each frame the program steers: its offsets equal pktgen's, and the
+ * engine fed the frame with the hints behaves exactly as without them and
+ * keys it to the same hash.
+ */
+struct contract_case {
+	const char *what;
+	int family, proto, nvlan, ipoptlen, optlen, pad, v6_ext;
+};
+
+static const struct contract_case contract_cases[] = {
+	{ "tcp4", 4, 6, 0, 0, 0, 0, 0 },
+	{ "udp4", 4, 17, 0, 0, 0, 0, 0 },
+	{ "tcp6", 6, 6, 0, 0, 0, 0, 0 },
+	{ "udp6", 6, 17, 0, 0, 0, 0, 0 },
+	{ "tcp4_timestamps", 4, 6, 0, 0, 12, 0, 0 },
+	{ "tcp4_ip_options", 4, 6, 0, 4, 0, 0, 0 },
+	{ "tcp4_vlan", 4, 6, 1, 0, 0, 0, 0 },
+	{ "udp6_qinq", 6, 17, 2, 0, 0, 0, 0 },
+	{ "tcp4_padded", 4, 6, 0, 0, 0, 6, 0 },
+	{ "tcp6_dstopts", 6, 6, 0, 0, 0, 0, PG_EXT_DSTOPTS },
+	{ "tcp6_hbh", 6, 6, 0, 0, 0, 0, PG_EXT_HBH },
+	{ "udp6_routing", 6, 17, 0, 0, 0, 0, PG_EXT_ROUTING },
+};
+
+static struct {
+	uint32_t hash;
+	unsigned outs;
+	bool keyed;
+} engine_seen;
+
+static void contract_emit(void *user, const struct xgro_out *o)
+{
+	const uint32_t *seed = user;
+
+	engine_seen.outs++;
+	if (o->flags & XGRO_OUT_FLOW) {
+		engine_seen.keyed = true;
+		engine_seen.hash = xgro_flow_hash(o->key, *seed);
+	}
+}
+
+/* The engine's view of one frame, with or without the program's hints. */
+static struct xgro_engine_stats engine_view(const uint8_t *frame, size_t len,
+					    const struct xgro_meta *m,
+					    uint32_t seed)
+{
+	struct xgro_engine_config ec = { .seed = seed,
+					 .csum_mode = XGRO_CSUM_VERIFY };
+	struct xgro_pkt p = { .data = frame, .len = (uint32_t)len };
+	struct xgro_engine_stats st;
+	struct xgro_ctx *ctx;
+
+	if (m) {
+		p.hash = m->hash;
+		p.l3_off = m->l3_off;
+		p.l4_off = m->l4_off;
+		p.flags = XGRO_PKT_HASH | XGRO_PKT_OFFSETS;
+	}
+	memset(&engine_seen, 0, sizeof(engine_seen));
+	if (xgro_ctx_create(&ec, contract_emit, &seed, &ctx))
+		abort();
+	xgro_feed(ctx, &p, 1, 0);
+	xgro_flush_all(ctx);
+	st = *xgro_stats(ctx);
+	xgro_ctx_destroy(ctx);
+	return st;
+}
+
+static void parsers_agree(void)
+{
+	uint8_t pay[1000], frame[2048], out[2048 + 256];
+	struct xgro_config cfg = base_cfg;
+	struct xgro_beacon hb = { 0 };
+	uint32_t zero = 0;
+
+	cfg.steer_vlan = 1;
+	cfg.hash_seed = 0x5eed1234;
+	memset(pay, 0x5a, sizeof(pay));
+	for (size_t i = 0; i < sizeof(contract_cases) / sizeof(contract_cases[0]); i++) {
+		const struct contract_case *c = &contract_cases[i];
+		struct xdp_md ctx_in = { 0 }, ctx_out = { 0 };
+		struct xgro_engine_stats plain, hinted;
+		const struct xgro_meta *m;
+		uint32_t plain_hash;
+		struct pg_flow f;
+		size_t len, moff;
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_out = out, .data_size_out = sizeof(out),
+			    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
+			    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
+			    .repeat = 1);
+
+		pg_init(&f, c->family, c->proto, (unsigned)i);
+		f.nvlan = c->nvlan;
+		f.vlan_tpid[0] = c->nvlan == 2 ? 0x88a8 : 0x8100;
+		f.vlan_tpid[1] = 0x8100;
+		f.vlan_tci[0] = 10;
+		f.vlan_tci[1] = 20;
+		f.ipoptlen = c->ipoptlen;
+		if (c->ipoptlen)
+			memset(f.ipopts, 1, (size_t)c->ipoptlen); /* NOPs */
+		f.optlen = c->optlen;
+		if (c->optlen)
+			memcpy(f.opts, "\x01\x01\x08\x0a\0\0\0\1\0\0\0\2", 12);
+		f.pad = c->pad;
+		f.v6_ext = (uint8_t)c->v6_ext;
+		len = pg_build(&f, pay, c->pad ? 10 : sizeof(pay), frame, sizeof(frame));
+		CHECKF(len > 0, "%s: pg_build", c->what);
+		reset_maps();
+		hb.heartbeat_ns = now_ns();
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat), &zero, &hb, BPF_ANY));
+		ctx_in.data_end = (uint32_t)len;
+		o.data_size_in = (uint32_t)len;
+		CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp), &o));
+		/* steered: the metadata is written, then no socket takes it */
+		CHECKF(counter(XGRO_CNT_PASS_NO_SOCKET) == 1, "%s: not steered", c->what);
+		moff = ctx_out.data - ctx_out.data_meta;
+		CHECKF(moff == sizeof(struct xgro_meta), "%s: %zu bytes of metadata",
+		       c->what, moff);
+		m = (const void *)(out + ctx_out.data_meta);
+		CHECKF(m->magic == XGRO_META_MAGIC, "%s: magic %#x", c->what, m->magic);
+		CHECKF(m->l3_off == pg_l3_off(&f) && m->l4_off == pg_l4_off(&f),
+		       "%s: program says l3 %u l4 %u, the frame has %zu %zu", c->what,
+		       m->l3_off, m->l4_off, pg_l3_off(&f), pg_l4_off(&f));
+		plain = engine_view(frame, len, NULL, cfg.hash_seed);
+		plain_hash = engine_seen.hash;
+		CHECKF(engine_seen.keyed, "%s: the engine keyed no flow", c->what);
+		hinted = engine_view(frame, len, m, cfg.hash_seed);
+		CHECKF(!memcmp(&plain, &hinted, sizeof(plain)),
+		       "%s: the engine treats the hinted frame differently "
+		       "(malformed %llu vs %llu)", c->what,
+		       (unsigned long long)hinted.malformed,
+		       (unsigned long long)plain.malformed);
+		CHECKF(m->hash == plain_hash && engine_seen.hash == plain_hash,
+		       "%s: program hash %#x, engine's %#x", c->what, m->hash,
+		       plain_hash);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int failed = 0;
@@ -582,9 +731,10 @@ int main(int argc, char **argv)
 			{ "steer_sticks_then_idle_releases",
 			  steer_sticks_and_releases },
 			{ "jumbo_frags_program", jumbo_frags_program },
+			{ "parsers_agree", parsers_agree },
 		};
 
-		failed |= check_run("bpf", one, 2, argc, argv);
+		failed |= check_run("bpf", one, 3, argc, argv);
 	}
 	xgro__destroy(skel);
 	return failed;

@@ -208,9 +208,9 @@ const struct xgro_setting xgro_settings[] = {
 	  .apply = set_reinject },
 	{ "max-flows", XGRO_SET_U32, 1, 1u << 20, "4096", NULL,
 	  "flows each queue may hold", "attach", .apply = set_max_flows },
-	{ "ring", XGRO_SET_U32, XGRO_RING_MIN, XGRO_RING_MAX, "4096", NULL,
-	  "RX and fill ring entries per queue, a power of two; umem 2N "
-	  "frames", "attach", .apply = set_ring },
+	{ "ring", XGRO_SET_U32, XGRO_RING_MIN, XGRO_RING_MAX, "4096",
+	  "a power of two", "RX and fill ring entries per queue; umem 2N frames",
+	  "attach", .apply = set_ring },
 	{ "xsk", XGRO_SET_WORD, .words = "auto,zero-copy,copy", .def = "auto",
 	  .help = "AF_XDP mode (auto: zero-copy if the driver has it)",
 	  .where = "attach", .apply = set_xsk },

@@ -365,56 +365,23 @@ int cmd_status(int argc, char **argv)
 /* ---- stats ---- */
 
 static const char *const cnt_names[XGRO_CNT_MAX] = {
-	[XGRO_CNT_RX] = "rx",
-	[XGRO_CNT_STEERED] = "steered",
-	[XGRO_CNT_ADMITTED] = "admitted",
-	[XGRO_CNT_READMITTED] = "readmitted",
-	[XGRO_CNT_STEERED_DRAINING] = "steered_draining",
-	[XGRO_CNT_DRAINED] = "drained",
-	[XGRO_CNT_PASS_NOT_IP] = "pass_not_ip",
-	[XGRO_CNT_PASS_PROTO] = "pass_proto",
-	[XGRO_CNT_PASS_FRAGMENT] = "pass_fragment",
-	[XGRO_CNT_PASS_IPV6_EXT] = "pass_ipv6_ext",
-	[XGRO_CNT_PASS_LINK_LOCAL] = "pass_link_local",
-	[XGRO_CNT_PASS_VLAN] = "pass_vlan",
-	[XGRO_CNT_PASS_MALFORMED] = "pass_malformed",
-	[XGRO_CNT_PASS_NOT_STEERED] = "pass_not_steered",
-	[XGRO_CNT_PASS_NO_SOCKET] = "pass_no_socket",
-	[XGRO_CNT_PASS_STALE_WORKER] = "pass_stale_worker",
-	[XGRO_CNT_PASS_TOO_LARGE] = "pass_too_large",
-	[XGRO_CNT_PASS_RELEASED] = "pass_released",
-	[XGRO_CNT_PASS_PRESSURE] = "pass_pressure",
-	[XGRO_CNT_PASS_LAGGING] = "pass_lagging",
-	[XGRO_CNT_PASS_HALTED] = "pass_halted",
+#define CNT_NAME(up, low, doc) [XGRO_CNT_##up] = #low,
+	XGRO_COUNTERS(CNT_NAME)
+#undef CNT_NAME
 };
 
+/* Names of the worker figures, the engine's first, and of the socket's:
+ * the lists in include/xgro.h. */
+#define STAT_NAME(name, doc) #name,
 static const char *const eng_names[] = {
-	"packets_in",	     "packets_out",	  "superpackets_out",
-	"segments_merged",   "bytes_in",	  "bytes_out",
-	"flush_psh",	     "flush_short",	  "flush_size",
-	"flush_segs",	     "flush_age",	  "flush_table_full",
-	"flush_budget",	     "flush_unmergeable", "flush_mismatch",
-	"flush_explicit",    "alone_not_flow",	  "alone_unmergeable",
-	"csum_bad",	     "ip_csum_bad",	  "malformed",
-	"rx_frames",	     "frames_in_flight",  "sink_writes",
-	"sink_errors",	     "segmented",	  "flows_released",
-	"no_meta",	     "loops",		  "released_no_merge",
-	"released_csum",     "release_errors",	  "draining_frames",
+	XGRO_ENGINE_STATS(STAT_NAME) XGRO_WORKER_STATS(STAT_NAME)
 };
+static const char *const xsk_names[] = { XGRO_XSK_STATS(STAT_NAME) };
+#undef STAT_NAME
 /* the engine section: every worker figure before the socket's */
 #define NENG (offsetof(struct xgro_worker_stats, xsk) / 8)
 _Static_assert(sizeof(eng_names) / sizeof(eng_names[0]) == NENG,
 	       "a name for every worker figure");
-
-static const char *const xsk_names[] = {
-	"sampled_ns",	    "published_ns",
-	"rx_dropped",	    "rx_invalid_descs",
-	"rx_ring_full",	    "rx_fill_ring_empty_descs",
-	"sample_errors",    "rx_size",
-	"fill_size",	    "rx_pending",
-	"fill_stocked",	    "umem_frames",
-	"umem_free",	    "held_frames",
-};
 _Static_assert(sizeof(xsk_names) / sizeof(xsk_names[0]) ==
 		       sizeof(struct xgro_xsk_stats) / 8,
 	       "a name for every socket figure");
@@ -647,69 +614,75 @@ static void addr_str(const struct xgro_flow_key *k, const uint32_t *a,
 	snprintf(buf, n, k->family == 4 ? "%s:%u" : "[%s]:%u", ip, ntohs(port));
 }
 
-int cmd_flows(int argc, char **argv)
+/* One flow's per-CPU entries summed into r. */
+static void flow_sum(const struct xgro_flow_stats *per, int ncpu,
+		     struct flow_row *r)
 {
-	struct xgro_cmd_opts o;
-	struct xgro_maps m;
-	struct xgro_state st;
-	struct flow_row *rows = NULL;
-	struct xgro_flow_stats *per;
-	struct xgro_flow_key key, next;
+	for (int c = 0; c < ncpu; c++) {
+		const struct xgro_flow_stats *p = &per[c];
+
+		if (!p->packets)
+			continue;
+		r->st.packets += p->packets;
+		r->st.bytes += p->bytes;
+		r->st.data_packets += p->data_packets;
+		r->st.steered += p->steered;
+		r->st.passed += p->passed;
+		r->st.tcp_flags |= p->tcp_flags;
+		/* a CPU that has seen the flow has its first time */
+		if (p->first_ns && (!r->st.first_ns || p->first_ns < r->st.first_ns))
+			r->st.first_ns = p->first_ns;
+		if (p->last_ns > r->st.last_ns)
+			r->st.last_ns = p->last_ns;
+	}
+}
+
+/* Every flow of the map, summed over CPUs, into *rows (*n of them). */
+static int flows_read(int fd, struct flow_row **rows, size_t *n)
+{
 	int ncpu = libbpf_num_possible_cpus();
-	size_t n = 0, cap = 0;
+	struct xgro_flow_stats *per = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*per));
+	struct xgro_flow_key key, next;
+	size_t cap = 0;
 	bool first = true;
 
-	static const struct xgro_cmd_spec spec = { "flows", "IFACE",
-		XGRO_OPT_JSON | XGRO_OPT_TOP, NULL };
-
-	if (xgro_cmd_parse(argc, argv, &spec, &o))
-		return EXIT_USAGE;
-	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
-		return EXIT_RUNTIME;
-	per = calloc((size_t)ncpu, sizeof(*per));
+	*rows = NULL;
+	*n = 0;
 	if (!per)
-		return EXIT_RUNTIME;
-	while (!bpf_map_get_next_key(m.flows, first ? NULL : &key, &next)) {
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		struct flow_row r = { .key = next };
 
 		first = false;
 		key = next;
-		if (bpf_map_lookup_elem(m.flows, &next, per))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			const struct xgro_flow_stats *p = &per[c];
+		if (bpf_map_lookup_elem(fd, &next, per))
+			continue; /* gone since: an LRU map */
+		flow_sum(per, ncpu, &r);
+		if (*n == cap) {
+			struct flow_row *more;
 
-			if (!p->packets)
-				continue;
-			r.st.packets += p->packets;
-			r.st.bytes += p->bytes;
-			r.st.data_packets += p->data_packets;
-			r.st.steered += p->steered;
-			r.st.passed += p->passed;
-			r.st.tcp_flags |= p->tcp_flags;
-			/* a CPU that has seen the flow has its first time */
-			if (p->first_ns &&
-			    (!r.st.first_ns || p->first_ns < r.st.first_ns))
-				r.st.first_ns = p->first_ns;
-			if (p->last_ns > r.st.last_ns)
-				r.st.last_ns = p->last_ns;
-		}
-		if (n == cap) {
 			cap = cap ? 2 * cap : 256;
-			rows = realloc(rows, cap * sizeof(*rows));
-			if (!rows)
-				return EXIT_RUNTIME;
+			more = realloc(*rows, cap * sizeof(*more));
+			if (!more) {
+				free(per);
+				return -ENOMEM;
+			}
+			*rows = more;
 		}
-		rows[n++] = r;
+		(*rows)[(*n)++] = r;
 	}
-	qsort(rows, n, sizeof(*rows), by_bytes);
-	if (n > o.top)
-		n = o.top;
-	if (o.json) {
+	free(per);
+	return 0;
+}
+
+static void flows_print(const struct xgro_cmd_opts *o, struct flow_row *rows,
+			size_t n)
+{
+	if (o->json) {
 		struct json j;
 
 		json_begin(&j, stdout);
-		json_str(&j, "ifname", o.ifname);
+		json_str(&j, "ifname", o->ifname);
 		json_arr_open(&j, "flows");
 	for (size_t i = 0; i < n; i++) {
 			char s[64], d[64];
@@ -751,9 +724,34 @@ int cmd_flows(int argc, char **argv)
 			       (unsigned long long)r->st.passed);
 		}
 	}
-	free(rows);
-	free(per);
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	static const struct xgro_cmd_spec spec = { "flows", "IFACE",
+		XGRO_OPT_JSON | XGRO_OPT_TOP, NULL };
+	struct xgro_cmd_opts o;
+	struct xgro_maps m;
+	struct xgro_state st;
+	struct flow_row *rows;
+	size_t n;
+	int err;
+
+	if (xgro_cmd_parse(argc, argv, &spec, &o))
+		return EXIT_USAGE;
+	if (xgro_maps_open(o.ifname, o.pin_dir, o.netns, &m, &st))
+		return EXIT_RUNTIME;
+	err = flows_read(m.flows, &rows, &n);
 	xgro_maps_close(&m);
+	if (err) {
+		pr_err("interface '%s': reading the flow table: %s", o.ifname,
+		       strerror(-err));
+		free(rows);
+		return EXIT_RUNTIME;
+	}
+	qsort(rows, n, sizeof(*rows), by_bytes);
+	flows_print(&o, rows, n < o.top ? n : o.top);
+	free(rows);
 	return 0;
 }
 

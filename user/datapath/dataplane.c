@@ -185,43 +185,47 @@ static void set_jumbo(struct xgro_dataplane *dp, struct xgro_dp_info *st)
 	}
 }
 
-int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
-		  const char *ifname, int ifindex, struct bpf_object *obj,
-		  struct xgro_dp_info *st)
+/* The data path's frame: its wake-up eventfd and the maps it shares
+ * with the XDP program, mapped. */
+static int dp_new(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
+		  const char *ifname, int ifindex, struct bpf_object *obj)
 {
-	struct xgro_dataplane *dp;
-	cpu_set_t cpus = o->cpus;
-	int xsks_fd, steer_fd, err;
-	unsigned zc = 0;
+	struct xgro_dataplane *dp = calloc(1, sizeof(*dp));
+	int err;
 
-	memset(st, 0, sizeof(*st));
-	dp = calloc(1, sizeof(*dp));
+	*dpp = dp;
 	if (!dp)
 		return -ENOMEM;
 	dp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->busy_poll = o->busy_poll;
 	dp->nice = o->nice;
 	dp->frags = o->frags;
+	dp->nqueues = o->queues;
+	dp->ifindex = ifindex;
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
 	dp->cfg_map = map_mmap(obj, "config", &dp->cfg_len);
 	dp->hb_map = map_mmap(obj, "heartbeat", &dp->hb_len);
 	dp->ws_map = map_mmap(obj, "worker_stats", &dp->ws_len);
 	if (!dp->cfg_map || !dp->hb_map || !dp->ws_map || dp->wake_fd < 0) {
 		err = -errno;
 		pr_err("mapping the shared maps: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	dp->cfg = dp->cfg_map;
-	dp->ifindex = ifindex;
-	snprintf(dp->ifname, sizeof(dp->ifname), "%s", ifname);
-	xsks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "xsks"));
-	steer_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "steer"));
-	dp->nqueues = o->queues;
-	if ((err = open_sink(dp, o, st)))
-		goto fail;
+	return 0;
+}
+
+/* One worker per CPU of the set (or of those this process may use), as
+ * many as there are queues. */
+static int place_workers(struct xgro_dataplane *dp, const struct xgro_dp_opts *o)
+{
+	cpu_set_t cpus = o->cpus;
+	int err;
+
 	if (!CPU_COUNT(&cpus) && sched_getaffinity(0, sizeof(cpus), &cpus)) {
 		err = -errno;
 		pr_err("reading the CPUs this process may use: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	for (int c = 0; c < CPU_SETSIZE && dp->nworkers < dp->nqueues; c++)
 		if (CPU_ISSET(c, &cpus)) {
@@ -229,59 +233,97 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 			dp->workers[dp->nworkers].dp = dp;
 			dp->nworkers++;
 		}
-	for (unsigned i = 0; i < dp->nqueues; i++) {
-		struct xgro_queue *q = calloc(1, sizeof(*q));
-		struct xgro_worker *w = &dp->workers[i % dp->nworkers];
+	return 0;
+}
 
-		if (!q) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		dp->queues[i] = q;
-		q->dp = dp;
-		q->sink = &dp->sink;
-		q->sink_q = i;
-		q->steer_fd = steer_fd;
-		q->ws = (struct xgro_worker_stats *)dp->ws_map + i;
-		q->beacon = (struct xgro_beacon *)dp->hb_map + i;
-		memset(q->beacon, 0, sizeof(*q->beacon));
-		q->ring = o->ring;
-		memset(q->ws, 0, sizeof(*q->ws));
-		err = xgro_fault("queue");
-		if (!err)
-			err = xgro_queue_open(q, dp->ifname, i, xsks_fd,
-					      o->xsk_mode, o->busy_poll,
-					      o->max_flows);
-		if (err) {
-			if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
-			    o->xsk_mode == XGRO_XSK_ZEROCOPY)
-				pr_err("interface '%s': its driver has no AF_XDP "
-				       "zero-copy (drop --zero-copy to use copy mode)",
-				       dp->ifname);
-			else
-				pr_err("interface '%s' queue %u: AF_XDP socket: %s",
-				       dp->ifname, i, strerror(-err));
-			goto fail;
-		}
-		zc += q->zerocopy;
+/* A socket per RX queue, dealt round-robin to the workers. */
+static int open_queue(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
+		      unsigned i, int xsks_fd, int steer_fd)
+{
+	struct xgro_queue *q = calloc(1, sizeof(*q));
+	struct xgro_worker *w = &dp->workers[i % dp->nworkers];
+	int err;
+
+	if (!q)
+		return -ENOMEM;
+	dp->queues[i] = q;
+	q->dp = dp;
+	q->sink = &dp->sink;
+	q->sink_q = i;
+	q->steer_fd = steer_fd;
+	q->ws = (struct xgro_worker_stats *)dp->ws_map + i;
+	q->beacon = (struct xgro_beacon *)dp->hb_map + i;
+	memset(q->beacon, 0, sizeof(*q->beacon));
+	q->ring = o->ring;
+	memset(q->ws, 0, sizeof(*q->ws));
+	err = xgro_fault("queue");
+	if (!err)
+		err = xgro_queue_open(q, dp->ifname, i, xsks_fd, o->xsk_mode,
+				      o->busy_poll, o->max_flows);
+	if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
+	    o->xsk_mode == XGRO_XSK_ZEROCOPY)
+		pr_err("interface '%s': its driver has no AF_XDP zero-copy (drop "
+		       "--zero-copy to use copy mode)", dp->ifname);
+	else if (err)
+		pr_err("interface '%s' queue %u: AF_XDP socket: %s", dp->ifname,
+		       i, strerror(-err));
+	if (!err)
 		w->q[w->nq++] = q;
-	}
+	return err;
+}
+
+/* Each worker pinned to its CPU from its first instruction. */
+static int start_workers(struct xgro_dataplane *dp)
+{
 	for (unsigned i = 0; i < dp->nworkers; i++) {
 		struct xgro_worker *w = &dp->workers[i];
+		pthread_attr_t attr;
 		cpu_set_t set;
+		int err;
 
-		err = xgro_fault("worker");
-		if (!err)
-			err = -pthread_create(&w->thread, NULL, xgro_worker_run, w);
-		if (err) {
-			pr_err("starting worker %u: %s", i, strerror(-err));
-			goto fail;
-		}
-		w->started = true;
 		CPU_ZERO(&set);
 		CPU_SET(w->cpu, &set);
-		pthread_setaffinity_np(w->thread, sizeof(set), &set);
+		err = -pthread_attr_init(&attr);
+		if (!err)
+			err = -pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (!err)
+			err = xgro_fault("worker");
+		if (!err)
+			err = -pthread_create(&w->thread, &attr, xgro_worker_run, w);
+		pthread_attr_destroy(&attr);
+		if (err) {
+			pr_err("starting worker %u on CPU %d: %s", i, w->cpu,
+			       strerror(-err));
+			return err;
+		}
+		w->started = true;
 	}
+	return 0;
+}
+
+int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
+		  const char *ifname, int ifindex, struct bpf_object *obj,
+		  struct xgro_dp_info *st)
+{
+	struct xgro_dataplane *dp;
+	int xsks_fd, steer_fd, err;
+	unsigned zc = 0;
+
+	memset(st, 0, sizeof(*st));
+	err = dp_new(&dp, o, ifname, ifindex, obj);
+	if (!dp)
+		return err;
+	if (err || (err = open_sink(dp, o, st)) || (err = place_workers(dp, o)))
+		goto fail;
+	xsks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "xsks"));
+	steer_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "steer"));
+	for (unsigned i = 0; i < dp->nqueues; i++) {
+		if ((err = open_queue(dp, o, i, xsks_fd, steer_fd)))
+			goto fail;
+		zc += dp->queues[i]->zerocopy;
+	}
+	if ((err = start_workers(dp)))
+		goto fail;
 	st->queues = dp->nqueues;
 	st->workers = dp->nworkers;
 	set_jumbo(dp, st);
