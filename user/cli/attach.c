@@ -131,11 +131,62 @@ static int parse_opts(int argc, char **argv, struct xgro_attach_opts *o)
 	return xgro_settings_check(&o->cfg, o->dp.sink == XGRO_SINK_VETH);
 }
 
+/* Does a firewall rule's text match on ifname as the ingress device?
+ * nft prints `iifname "eth1"` (or a set of names: `iifname { "eth1",
+ * ... }`) and `iif "eth1"`; iptables-save prints `-i eth1`. */
+static bool names_ingress(const char *line, const char *ifname, bool nft)
+{
+	char quoted[IF_NAMESIZE + 2], word[IF_NAMESIZE + 5];
+	const char *p;
+
+	if (!nft) {
+		snprintf(word, sizeof(word), " -i %s", ifname);
+		p = strstr(line, word);
+		return p && (!p[strlen(word)] || p[strlen(word)] == ' ');
+	}
+	snprintf(quoted, sizeof(quoted), "\"%s\"", ifname);
+	return (strstr(line, "iifname ") || strstr(line, "iif ")) &&
+	       strstr(line, quoted);
+}
+
+/* Warns for each rule of cmd's output (a ruleset listing) that names
+ * ifname as ingress, with its table and chain. */
+static void warn_firewall(const char *cmd, const char *what, bool nft,
+			  const char *ifname)
+{
+	char line[512], table[96] = "", chain[96] = "";
+	FILE *p = popen(cmd, "r");
+
+	if (!p)
+		return;
+	while (fgets(line, sizeof(line), p)) {
+		char *l = line;
+
+		line[strcspn(line, "\n")] = 0;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		/* "table inet filter {", "chain input {" */
+		if (nft && (!strncmp(l, "table ", 6) || !strncmp(l, "chain ", 6)))
+			snprintf(l[0] == 't' ? table : chain, sizeof(table), "%.*s",
+				 (int)strcspn(l + 6, "{") - 1, l + 6);
+		else if (!nft && l[0] == '*')
+			snprintf(table, sizeof(table), "%s", l + 1);
+		else if (names_ingress(l, ifname, nft))
+			pr_warn("%s rule '%s'%s%s%s%s%s matches input on %s: "
+				"merged packets arrive on the tap and will not "
+				"match it", what, l, table[0] ? " (table " : "",
+				table, chain[0] ? ", chain " : "", chain,
+				table[0] ? ")" : "", ifname);
+	}
+	pclose(p);
+}
+
 /*
  * Reinjected packets arrive on the tap: what is keyed on the original
  * interface stops matching them (docs/design.md, "What reinjection changes for the host").
- * Policy rules and VRF membership are what we can see; `ip` reads them in
- * this network namespace. Warnings only: the user may know better.
+ * Policy rules, VRF membership and firewall rules are what we can see;
+ * `ip`, `nft` and `iptables-save` read them in this network namespace.
+ * Warnings only: the user may know better.
  */
 static void warn_ingress_keyed(const char *ifname)
 {
@@ -160,6 +211,15 @@ static void warn_ingress_keyed(const char *ifname)
 				"the tap, outside it", ifname);
 		pclose(p);
 	}
+	/* nft lists every nf_tables rule, iptables-nft's included; the
+	 * legacy tables are iptables-legacy's alone. Without nft, the
+	 * nf_tables rules through iptables-nft-save. */
+	warn_firewall("nft list ruleset 2>/dev/null", "nftables", true, ifname);
+	warn_firewall("{ iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null",
+		      "iptables", false, ifname);
+	warn_firewall("command -v nft >/dev/null || "
+		      "{ iptables-nft-save; ip6tables-nft-save; } 2>/dev/null",
+		      "iptables", false, ifname);
 }
 
 static volatile sig_atomic_t stop_signal;

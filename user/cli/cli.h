@@ -181,6 +181,7 @@ enum {
 	XGRO_OPT_TOP = 1 << 2,
 	XGRO_OPT_IF_OPTIONAL = 1 << 3, /* status: every instance */
 	XGRO_OPT_WORDS = 1 << 4,       /* set: KEY=VALUE... after IFACE */
+	XGRO_OPT_PROMETHEUS = 1 << 5,  /* stats: the text exposition format */
 };
 
 struct xgro_cmd_spec {
@@ -191,7 +192,7 @@ struct xgro_cmd_spec {
 
 struct xgro_cmd_opts {
 	const char *ifname, *pin_dir, *netns;
-	bool json;
+	bool json, prometheus;
 	uint32_t watch, top;
 	char **words; /* after the interface */
 	int nwords;
@@ -252,6 +253,9 @@ struct json;
  * (from the state), each with its source. */
 void xgro_sources_print(const struct xgro_state *st,
 			const struct xgro_config *c, struct json *j);
+
+/* ---- prom.c: stats in the Prometheus text format ---- */
+void xgro_prom_print(const char *ifname, const struct xgro_loss *l);
 
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);

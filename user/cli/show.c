@@ -440,6 +440,10 @@ static void print_stats(const struct xgro_cmd_opts *o, const struct xgro_loss *l
 	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 		passed += cnt[i];
 
+	if (o->prometheus) {
+		xgro_prom_print(o->ifname, l);
+		return;
+	}
 	if (o->json) {
 		struct json j;
 
@@ -558,7 +562,7 @@ int cmd_stats(int argc, char **argv)
 	int err;
 
 	static const struct xgro_cmd_spec spec = { "stats", "IFACE",
-		XGRO_OPT_JSON | XGRO_OPT_WATCH, NULL };
+		XGRO_OPT_JSON | XGRO_OPT_WATCH | XGRO_OPT_PROMETHEUS, NULL };
 
 	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
