@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(make clang llvm libclang-rt-14-dev pkg-config libbpf-dev libxdp-dev
       bpftool xdp-tools libelf-dev zlib1g-dev linux-libc-dev iproute2
-      ethtool iperf3 util-linux procps python3 coreutils)
+      ethtool iperf3 util-linux procps python3 coreutils
+      python3-prometheus-client nftables systemd man-db)
 if [[ "${1:-}" == "--bench" ]]; then
 	pkgs+=(libdpdk-dev gnuplot-nox valgrind linux-perf)
 elif [[ $# -gt 0 ]]; then

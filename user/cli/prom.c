@@ -148,18 +148,22 @@ static void books(const struct prom *p, const struct xgro_loss *l)
 	printf("\"} %lld\n", (long long)l->difference);
 	if (!l->have_iface)
 		return;
-	family("xgro_iface_rx_dropped_total", "counter",
-	       "the interface's rx_dropped since it was created");
-	sample(p, "xgro_iface_rx_dropped_total", -1, l->if_rx_dropped);
-	family("xgro_iface_rx_missed_errors_total", "counter",
-	       "the interface's rx_missed_errors since it was created");
-	sample(p, "xgro_iface_rx_missed_errors_total", -1, l->if_rx_missed_errors);
-	family("xgro_iface_rx_fifo_errors_total", "counter",
-	       "the interface's rx_fifo_errors since it was created");
-	sample(p, "xgro_iface_rx_fifo_errors_total", -1, l->if_rx_fifo_errors);
-	family("xgro_iface_rx_over_errors_total", "counter",
-	       "the interface's rx_over_errors since it was created");
-	sample(p, "xgro_iface_rx_over_errors_total", -1, l->if_rx_over_errors);
+	/* the interface's own RX drop counters, since it was created */
+	const struct { const char *name; uint64_t v; } ifc[] = {
+		{ "rx_dropped", l->if_rx_dropped },
+		{ "rx_missed_errors", l->if_rx_missed_errors },
+		{ "rx_fifo_errors", l->if_rx_fifo_errors },
+		{ "rx_over_errors", l->if_rx_over_errors },
+	};
+	char name[64], help[96];
+
+	for (size_t i = 0; i < N(ifc); i++) {
+		snprintf(name, sizeof(name), "xgro_iface_%s_total", ifc[i].name);
+		snprintf(help, sizeof(help), "the interface's %s since it was "
+			 "created", ifc[i].name);
+		family(name, "counter", help);
+		sample(p, name, -1, ifc[i].v);
+	}
 }
 
 void xgro_prom_print(const char *ifname, const struct xgro_loss *l)
