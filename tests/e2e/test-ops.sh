@@ -28,7 +28,7 @@ test_install_uninstall() {
 		usr/share/bash-completion/completions/xgro etc/xgro/xgro.conf.example; do
 		[[ -s $d/$f ]] || fail "not installed: $f" || return 1
 	done
-	grep -q '^ExecStart=/usr/sbin/xgro attach %i --config /etc/xgro/%i.conf$' \
+	grep -q '^ExecStart=/usr/sbin/xgro attach %I --config /etc/xgro/%I.conf$' \
 		"$d/usr/lib/systemd/system/xgro@.service" || fail "unit's ExecStart paths" || return 1
 	# the man page has every command, option and key of the CLI's help
 	out=$(man -l "$d/usr/share/man/man8/xgro.8" 2>/dev/null) || fail "man -l failed" || return 1
@@ -61,10 +61,11 @@ test_unit_verifies() {
 }
 
 # unit_line KEY: the installed unit's KEY= line for instance vr$TAG,
-# %i expanded and a leading '-' (ignore failure) dropped, as systemd does
+# %i and %I expanded (vr$TAG needs no escaping) and a leading '-'
+# (ignore failure) dropped, as systemd does
 unit_line() {
 	sed -n "s/^$1=-\\{0,1\\}//p" "$TMP/root/lib/systemd/system/xgro@.service" |
-		sed "s/%i/vr$TAG/g"
+		sed "s/%[iI]/vr$TAG/g"
 }
 
 # listen SOCKET: datagrams to SOCKET (a path, or @name: abstract) into
