@@ -243,12 +243,46 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/xgro-xfer
 	scripts/bench-e2e.sh --demo
 
-install: all
+# Installed layout (PREFIX, DESTDIR as usual; SYSCONFDIR for the
+# service's settings, UNITDIR for systemd's units). The unit and the man
+# page are generated: the paths filled into the unit, the man page from
+# the CLI's own help (scripts/gen-man.sh).
+SYSCONFDIR ?= /etc
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MAN8DIR ?= $(PREFIX)/share/man/man8
+COMPLDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(PREFIX)/lib/libxgro.a $(PREFIX)/include/xgro/xgro.h \
+	$(PREFIX)/include/xgro/xgro_engine.h $(SBINDIR)/xgro $(UNITDIR)/xgro@.service \
+	$(MAN8DIR)/xgro.8 $(COMPLDIR)/xgro $(SYSCONFDIR)/xgro/xgro.conf.example
+
+$(BUILD)/xgro.8: $(BUILD)/xgro scripts/gen-man.sh
+	@echo "  GEN     $@"
+	$(Q)scripts/gen-man.sh $(BUILD)/xgro > $@
+
+# depends on the paths it names: rebuilt by every install
+.PHONY: $(BUILD)/xgro@.service
+$(BUILD)/xgro@.service: scripts/systemd/xgro@.service.in
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+.PHONY: uninstall
+install: all $(BUILD)/xgro.8 $(BUILD)/xgro@.service
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/xgro
 	install -m 644 $(BUILD)/libxgro.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/xgro.h include/xgro_engine.h $(DESTDIR)$(PREFIX)/include/xgro/
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 755 $(BUILD)/xgro $(DESTDIR)$(PREFIX)/sbin/
+	install -D -m 755 $(BUILD)/xgro $(DESTDIR)$(SBINDIR)/xgro
+	install -D -m 644 $(BUILD)/xgro@.service $(DESTDIR)$(UNITDIR)/xgro@.service
+	install -D -m 644 $(BUILD)/xgro.8 $(DESTDIR)$(MAN8DIR)/xgro.8
+	install -D -m 644 scripts/xgro.bash-completion $(DESTDIR)$(COMPLDIR)/xgro
+	install -D -m 644 scripts/systemd/xgro.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/xgro/xgro.conf.example
+
+# removes what install put there, and the directories of ours it made
+# (never a shared one: lib/, sbin/, man8/ stay)
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/include/xgro $(DESTDIR)$(SYSCONFDIR)/xgro 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

@@ -7,7 +7,8 @@ set -euo pipefail
 pkgs=(make clang llvm libclang-rt-14-dev pkg-config libbpf-dev libxdp-dev
       bpftool xdp-tools libelf-dev zlib1g-dev linux-libc-dev iproute2
       ethtool iperf3 util-linux procps python3 coreutils
-      qemu-system-x86 busybox-static cpio xz-utils debian-archive-keyring)
+      qemu-system-x86 busybox-static cpio xz-utils debian-archive-keyring
+      python3-prometheus-client nftables systemd man-db clang-format)
 if [[ "${1:-}" == "--bench" ]]; then
 	pkgs+=(libdpdk-dev gnuplot-nox valgrind linux-perf)
 elif [[ $# -gt 0 ]]; then

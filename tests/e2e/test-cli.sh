@@ -35,7 +35,7 @@ test_attach_status_set_stats_flows_detach() {
 	grep -q '"flush_us": 321' "$TMP/cfg.dump" || fail "config map: $(cat "$TMP/cfg.dump")" || return 1
 	grep -q '"csum_mode": 2' "$TMP/cfg.dump" || fail "config map csum_mode" || return 1
 	in_ns $r "$XGRO" status $ifc | grep -Eq "flush-us +321" || fail "status: flush-us" || return 1
-	in_ns $r "$XGRO" status $ifc | grep -Eq "proto +tcp$" || fail "status: proto" || return 1
+	in_ns $r "$XGRO" status $ifc | grep -Eq "proto +tcp +set$" || fail "status: proto" || return 1
 	# a flow, then stats and flows
 	bg_ns $r timeout 60 iperf3 -s -1 -p 5201 >/dev/null 2>&1
 	sleep 0.3
@@ -194,7 +194,7 @@ test_every_setting_everywhere() {
 	while IFS= read -r line; do
 		read -r name arg <<<"${line:2:34}"
 		name=${name#--}
-		[[ $name == verbose* || $name == help* ]] && continue
+		[[ $name == verbose* || $name == help* || $name == config ]] && continue
 		def=
 		if [[ -z $arg ]]; then
 			args+=("--$name") # a flag
@@ -218,6 +218,53 @@ test_every_setting_everywhere() {
 		echo "$out" | grep -q "\"$k\":\"$v\"" || fail "status does not show $k=$v" || return 1
 	done
 	expect_err 2 "set at attach only" in_ns $r "$XGRO" set $ifc ring=512 || return 1
+}
+
+# attach --config: the file's keys are the table's, the command line wins,
+# status says where each value came from and set changes that; every
+# refusal names the file, the line and the key, and exits 2
+test_config_file() {
+	pre || return $?
+	local r=r$TAG ifc=vr$TAG f
+	mk_pair s$TAG $r || return 1
+	f=$TMP/xgro.conf
+	cat >"$f" <<-EOF
+	# an operator's file
+	flush-us = 120   # held at most this long
+	csum=trust
+	ring = 1024
+	steer-vlan = on
+	busy-poll = on
+	EOF
+	start_xgro $r $ifc --config "$f" --csum verify || return 1
+	in_ns $r "$XGRO" set $ifc max-segs=8 || fail "set failed" || return 1
+	in_ns $r "$XGRO" status $ifc --json >"$TMP/st.json" || return 1
+	local kv k v src got
+	for kv in flush-us=120=file csum=verify=command-line ring=1024=file \
+		steer-vlan=on=file busy-poll=on=file max-segs=8=set \
+		max-size=65535=default nice=-10=default; do
+		IFS== read -r k v src <<<"$kv"
+		got=$(json_get "$TMP/st.json" instances.0.settings.$k.value):$(json_get "$TMP/st.json" instances.0.settings.$k.source)
+		[[ $got == "$v:$src" ]] || fail "status: $k is $got, not $v:$src" || return 1
+	done
+	# steer-vlan reached the XDP program's config
+	bpftool map dump pinned /sys/fs/bpf/xgro/$ifc/config >"$TMP/cfg.dump" || return 1
+	grep -q '"steer_vlan": 1' "$TMP/cfg.dump" || fail "config map: steer_vlan not 1" || return 1
+	in_ns $r "$XGRO" status $ifc | grep -Eq "flush-us +120 +file$" ||
+		fail "status text: no source for flush-us" || return 1
+	stop_xgro
+	no_leftovers $r $ifc || return 1
+	printf '# fine\n\nbogus = 1\n' >"$f"
+	expect_err 2 "^xgro: $f:3: unknown key 'bogus'" in_ns $r "$XGRO" attach $ifc --config "$f" || return 1
+	printf 'ring = 1000\n' >"$f"
+	expect_err 2 "^xgro: $f:1: ring: '1000': want" in_ns $r "$XGRO" attach $ifc --config "$f" || return 1
+	printf 'flush-us = 10\ncsum = bogus\n' >"$f"
+	expect_err 2 "^xgro: $f:2: csum: 'bogus': want verify, fold or trust" \
+		in_ns $r "$XGRO" attach $ifc --config "$f" || return 1
+	printf 'max-segs\n' >"$f"
+	expect_err 2 "^xgro: $f:1: 'max-segs': want KEY = VALUE" in_ns $r "$XGRO" attach $ifc --config "$f" || return 1
+	expect_err 2 "^xgro: config file $TMP/none: No such file" in_ns $r "$XGRO" attach $ifc --config "$TMP/none" || return 1
+	no_leftovers $r $ifc
 }
 
 test_help() {

@@ -26,8 +26,6 @@
 #include "sysctl.h"
 #include "xgro.skel.h"
 
-#define NSET_MAX 64 /* options: every setting, plus -v and -h */
-
 static void usage(FILE *f)
 {
 	char help[256];
@@ -45,7 +43,9 @@ static void usage(FILE *f)
 		fprintf(f, "  %-34s %s%s\n", left, s->live ? "* " : "",
 			xgro_setting_help(s, help, sizeof(help)));
 	}
-	fprintf(f, "  %-34s %s\n  %-34s %s\n", "--verbose, -v",
+	fprintf(f, "  %-34s %s\n  %-34s %s\n  %-34s %s\n", "--config FILE",
+		"settings from FILE, a KEY = VALUE a line (KEY as above); "
+		"options given here win", "--verbose, -v",
 		"more messages (libbpf's too)", "--help, -h", "this text");
 }
 
@@ -65,45 +65,52 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 /* What a refused value of setting s gets told. */
 static int bad_value(const struct xgro_setting *s, const char *val, int err)
 {
-	char want[96];
+	char why[192];
 
-	if (err == -ENAMETOOLONG)
-		return usage_error("--%s: '%s': an interface name has at most %d "
-				   "characters", s->name, val, IF_NAMESIZE - 1);
-	if (err == -ERANGE)
-		return usage_error("--%s: '%s': names a CPU this machine does "
-				   "not have", s->name, val);
-	if (!strcmp(s->name, "reinject"))
-		return usage_error("--reinject: '%s': want tap, tap:NAME or "
-				   "veth:NAME, NAME an interface name", val);
-	return usage_error("--%s: '%s': want %s", s->name, val,
-			   xgro_setting_want(s, want, sizeof(want)));
+	return usage_error("--%s: %s", s->name,
+			   xgro_setting_refusal(s, val, err, why, sizeof(why)));
 }
 
+/*
+ * Settings come from the defaults, then the file --config names, then
+ * the command line: two passes over it, the first for --config alone,
+ * so that an option wins over the file wherever it stands.
+ */
 static int parse_opts(int argc, char **argv, struct xgro_attach_opts *o)
 {
-	struct option lo[NSET_MAX + 3] = { 0 };
-	int c, idx, n = 0;
+	struct option lo[XGRO_NSET_MAX + 4] = { 0 };
+	int c, idx, n = 0, err;
 
 	for (const struct xgro_setting *s = xgro_settings; s->name; s++, n++)
 		lo[n] = (struct option){ s->name,
 					 s->type == XGRO_SET_FLAG ? no_argument :
 								    required_argument,
 					 NULL, 0 };
+	lo[n++] = (struct option){ "config", required_argument, NULL, 'c' };
 	lo[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
 	lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	xgro_attach_defaults(o);
+	opterr = 0; /* the second pass says what is wrong */
+	for (optind = 1; (c = getopt_long(argc, argv, "vh", lo, &idx)) != -1;)
+		if (c == 'c')
+			o->config = optarg;
+	opterr = 1;
+	if (o->config && (err = xgro_conffile_load(o->config, o)))
+		return err;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", lo, &idx)) != -1) {
 		const struct xgro_setting *s;
-		int err;
+		const char *val;
 
 		switch (c) {
 		case 0:
 			s = &xgro_settings[idx];
-			err = xgro_setting_apply(o, s->name, optarg ? optarg : "");
+			val = s->type == XGRO_SET_FLAG ? "on" : optarg;
+			err = xgro_setting_apply(o, s->name, val, XGRO_SRC_CMDLINE);
 			if (err)
-				return bad_value(s, optarg ? optarg : "", err);
+				return bad_value(s, val, err);
+			break;
+		case 'c':
 			break;
 		case 'v':
 			xgro_verbosity = XGRO_LOG_DEBUG;
@@ -124,11 +131,62 @@ static int parse_opts(int argc, char **argv, struct xgro_attach_opts *o)
 	return xgro_settings_check(&o->cfg, o->dp.sink == XGRO_SINK_VETH);
 }
 
+/* Does a firewall rule's text match on ifname as the ingress device?
+ * nft prints `iifname "eth1"` (or a set of names: `iifname { "eth1",
+ * ... }`) and `iif "eth1"`; iptables-save prints `-i eth1`. */
+static bool names_ingress(const char *line, const char *ifname, bool nft)
+{
+	char quoted[IF_NAMESIZE + 2], word[IF_NAMESIZE + 5];
+	const char *p;
+
+	if (!nft) {
+		snprintf(word, sizeof(word), " -i %s", ifname);
+		p = strstr(line, word);
+		return p && (!p[strlen(word)] || p[strlen(word)] == ' ');
+	}
+	snprintf(quoted, sizeof(quoted), "\"%s\"", ifname);
+	return (strstr(line, "iifname ") || strstr(line, "iif ")) &&
+	       strstr(line, quoted);
+}
+
+/* Warns for each rule of cmd's output (a ruleset listing) that names
+ * ifname as ingress, with its table and chain. */
+static void warn_firewall(const char *cmd, const char *what, bool nft,
+			  const char *ifname)
+{
+	char line[512], table[96] = "", chain[96] = "";
+	FILE *p = popen(cmd, "r");
+
+	if (!p)
+		return;
+	while (fgets(line, sizeof(line), p)) {
+		char *l = line;
+
+		line[strcspn(line, "\n")] = 0;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		/* "table inet filter {", "chain input {" */
+		if (nft && (!strncmp(l, "table ", 6) || !strncmp(l, "chain ", 6)))
+			snprintf(l[0] == 't' ? table : chain, sizeof(table), "%.*s",
+				 (int)strcspn(l + 6, "{") - 1, l + 6);
+		else if (!nft && l[0] == '*')
+			snprintf(table, sizeof(table), "%s", l + 1);
+		else if (names_ingress(l, ifname, nft))
+			pr_warn("%s rule '%s'%s%s%s%s%s matches input on %s: "
+				"merged packets arrive on the tap and will not "
+				"match it", what, l, table[0] ? " (table " : "",
+				table, chain[0] ? ", chain " : "", chain,
+				table[0] ? ")" : "", ifname);
+	}
+	pclose(p);
+}
+
 /*
  * Reinjected packets arrive on the tap: what is keyed on the original
  * interface stops matching them (docs/design.md, "What reinjection changes for the host").
- * Policy rules and VRF membership are what we can see; `ip` reads them in
- * this network namespace. Warnings only: the user may know better.
+ * Policy rules, VRF membership and firewall rules are what we can see;
+ * `ip`, `nft` and `iptables-save` read them in this network namespace.
+ * Warnings only: the user may know better.
  */
 static void warn_ingress_keyed(const char *ifname)
 {
@@ -153,6 +211,15 @@ static void warn_ingress_keyed(const char *ifname)
 				"the tap, outside it", ifname);
 		pclose(p);
 	}
+	/* nft lists every nf_tables rule, iptables-nft's included; the
+	 * legacy tables are iptables-legacy's alone. Without nft, the
+	 * nf_tables rules through iptables-nft-save. */
+	warn_firewall("nft list ruleset 2>/dev/null", "nftables", true, ifname);
+	warn_firewall("{ iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null",
+		      "iptables", false, ifname);
+	warn_firewall("command -v nft >/dev/null || "
+		      "{ iptables-nft-save; ip6tables-nft-save; } 2>/dev/null",
+		      "iptables", false, ifname);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -378,112 +445,177 @@ static void record(struct xgro_state *st, const struct xgro_dp_info *i)
 	snprintf(st->jumbo, sizeof(st->jumbo), "%s", i->jumbo);
 }
 
-int cmd_attach(int argc, char **argv)
+/* Attaching takes root's powers (README, "Running as a service", says
+ * which capabilities and why). */
+static int check_caller(void)
 {
-	struct xgro_dp_info info;
-	struct xgro_attach_opts o = { 0 };
-	struct instance in = { .link_fd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
-	uint32_t prog_id = 0;
-	int err, nq;
-
-	if (parse_opts(argc, argv, &o))
-		return EXIT_USAGE;
 	if (geteuid() != 0) {
 		pr_err("attach: needs root (CAP_BPF, CAP_NET_ADMIN)");
-		return EXIT_RUNTIME;
+		return -EPERM;
 	}
-	in.st.ifindex = (int)if_nametoindex(o.ifname);
-	if (!in.st.ifindex) {
-		pr_err("interface '%s': %s", o.ifname, strerror(ENODEV));
-		return EXIT_RUNTIME;
+	return 0;
+}
+
+/* The interface exists, is not loopback, and has the queues asked for;
+ * "all" becomes its count. */
+static int check_interface(struct xgro_attach_opts *o, struct instance *in)
+{
+	int nq;
+
+	in->st.ifindex = (int)if_nametoindex(o->ifname);
+	if (!in->st.ifindex) {
+		pr_err("interface '%s': %s", o->ifname, strerror(ENODEV));
+		return -ENODEV;
 	}
-	if (xgro_is_loopback(o.ifname)) {
+	if (xgro_is_loopback(o->ifname)) {
 		pr_err("interface '%s': loopback: its frames never cross a wire "
 		       "and are handed to the stack whole; nothing to merge",
-		       o.ifname);
-		return EXIT_RUNTIME;
+		       o->ifname);
+		return -EINVAL;
 	}
-	nq = xgro_rx_queues(o.ifname);
+	nq = xgro_rx_queues(o->ifname);
 	if (nq < 0) {
-		pr_err("interface '%s': reading its queues: %s", o.ifname,
+		pr_err("interface '%s': reading its queues: %s", o->ifname,
 		       strerror(-nq));
-		return EXIT_RUNTIME;
+		return nq;
 	}
-	if (o.dp.queues > (uint32_t)nq) {
+	if (o->dp.queues > (uint32_t)nq) {
 		pr_err("interface '%s': --queues %u, but it has %d RX queue%s",
-		       o.ifname, o.dp.queues, nq, nq == 1 ? "" : "s");
-		return EXIT_RUNTIME;
+		       o->ifname, o->dp.queues, nq, nq == 1 ? "" : "s");
+		return -EINVAL;
 	}
-	if (!o.dp.queues)
-		o.dp.queues = (uint32_t)(nq < XGRO_MAX_QUEUES ? nq : XGRO_MAX_QUEUES);
-	err = xgro_bpffs_ensure();
-	if (err) {
-		pr_err("bpffs unavailable at %s: %s", XGRO_BPFFS, strerror(-err));
-		return EXIT_RUNTIME;
+	if (!o->dp.queues)
+		o->dp.queues = (uint32_t)(nq < XGRO_MAX_QUEUES ? nq : XGRO_MAX_QUEUES);
+	return 0;
+}
+
+/* What the state file says of this instance before anything is made:
+ * its names, its owner, and where each setting came from. */
+static void describe(const struct xgro_attach_opts *o, struct instance *in)
+{
+	snprintf(in->st.ifname, sizeof(in->st.ifname), "%s", o->ifname);
+	xgro_pin_dir(o->ifname, o->pin_dir, in->st.pin_dir, sizeof(in->st.pin_dir));
+	xgro_state_id(in->st.id, sizeof(in->st.id), o->ifname, o->pin_dir);
+	snprintf(in->st.mode, sizeof(in->st.mode), "%s", o->skb_mode ? "skb" : "native");
+	in->st.pid = getpid();
+	in->st.netns = xgro_netns_id();
+	for (int i = 0; xgro_settings[i].name; i++) {
+		in->st.src[i] = o->src[i];
+		snprintf(in->st.given[i], sizeof(in->st.given[i]), "%s",
+			 o->given[i] ? o->given[i] : "");
 	}
-	snprintf(in.st.ifname, sizeof(in.st.ifname), "%s", o.ifname);
-	xgro_pin_dir(o.ifname, o.pin_dir, in.st.pin_dir, sizeof(in.st.pin_dir));
-	xgro_state_id(in.st.id, sizeof(in.st.id), o.ifname, o.pin_dir);
-	snprintf(in.st.mode, sizeof(in.st.mode), "%s", o.skb_mode ? "skb" : "native");
-	in.st.pid = getpid();
-	in.st.netns = xgro_netns_id();
-	if (claim(&o, &in))
-		return EXIT_RUNTIME;
-	if (!bpf_xdp_query_id(in.st.ifindex, 0, &prog_id) && prog_id) {
+}
+
+/* Nobody else holds the pins, the interface's XDP hook or the pin
+ * directory; a dead instance's leftovers are cleaned up. */
+static int check_free(const struct xgro_attach_opts *o, struct instance *in)
+{
+	uint32_t prog_id = 0;
+	int err;
+
+	if ((err = claim(o, in)))
+		return err;
+	if (!bpf_xdp_query_id(in->st.ifindex, 0, &prog_id) && prog_id) {
 		pr_err("interface '%s': already has an XDP program (id %u)",
-		       o.ifname, prog_id);
-		return EXIT_RUNTIME;
+		       o->ifname, prog_id);
+		return -EBUSY;
 	}
-	if (!access(in.st.pin_dir, F_OK)) {
+	if (!access(in->st.pin_dir, F_OK)) {
 		pr_err("pin directory %s: exists and is not a dead xgro's; "
-		       "choose another with --pin-dir", in.st.pin_dir);
-		return EXIT_RUNTIME;
+		       "choose another with --pin-dir", in->st.pin_dir);
+		return -EEXIST;
 	}
-	if (o.dp.sink == XGRO_SINK_TAP)
-		warn_ingress_keyed(o.ifname);
+	return 0;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
 
-	/* A transaction: each step is undone, in reverse, by teardown() when
-	 * a later one fails. The state file is written before anything it
-	 * must let `detach` undo after a crash (pins, sysctls). */
-	if ((err = load(&o, &in)) || (err = pin_all(&in)) ||
-	    (err = save_state(&in)))
-		goto fail;
-	if (o.dp.sink == XGRO_SINK_TAP && (err = rp_filter_all_off(&in)))
-		goto fail;
-	if ((err = link_xdp(&o, &in)) || (err = save_state(&in)))
-		goto fail;
-	err = xgro_dp_start(&in.dp, &o.dp, o.ifname, in.st.ifindex,
-			    in.skel->obj, &info);
+/*
+ * A transaction: each step is undone, in reverse, by teardown() when a
+ * later one fails. The state file is written before anything it must let
+ * `detach` undo after a crash (pins, sysctls).
+ */
+static int start(struct xgro_attach_opts *o, struct instance *in)
+{
+	struct xgro_dp_info info;
+	int err;
+
+	if ((err = load(o, in)) || (err = pin_all(in)) || (err = save_state(in)))
+		return err;
+	if (o->dp.sink == XGRO_SINK_TAP && (err = rp_filter_all_off(in)))
+		return err;
+	if ((err = link_xdp(o, in)) || (err = save_state(in)))
+		return err;
+	err = xgro_dp_start(&in->dp, &o->dp, o->ifname, in->st.ifindex,
+			    in->skel->obj, &info);
 	if (err)
-		goto fail;
-	record(&in.st, &info);
-	in.st.ready = true; /* what tests and service managers wait for */
-	if ((err = save_state(&in)))
-		goto fail;
+		return err;
+	record(&in->st, &info);
+	in->st.ready = true; /* what tests and service managers wait for */
+	if ((err = save_state(in)))
+		return err;
+	/* a service manager learns it at the same moment as status */
+	xgro_notify("READY=1");
 	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u worker%s, "
 		"AF_XDP %s, reinject %s",
-		o.ifname, in.st.mode, in.st.prog_id, in.st.queues,
-		in.st.queues == 1 ? "" : "s", in.st.workers,
-		in.st.workers == 1 ? "" : "s", in.st.xsk_mode, in.st.reinject);
+		o->ifname, in->st.mode, in->st.prog_id, in->st.queues,
+		in->st.queues == 1 ? "" : "s", in->st.workers,
+		in->st.workers == 1 ? "" : "s", in->st.xsk_mode, in->st.reinject);
+	return 0;
+}
+
+/* The foreground: until a signal, or the data path says it must end. */
+static int run(struct instance *in)
+{
+	int err = 0;
+
 	while (!stop_signal) {
-		err = xgro_dp_poll(in.dp, XGRO_WATCH_MS);
+		err = xgro_dp_poll(in->dp, XGRO_WATCH_MS);
 		if (err) {
 			pr_err("data path: %s", strerror(-err));
 			break;
 		}
 		/* says why itself when the instance must end */
-		if ((err = xgro_dp_watch(in.dp)))
+		if ((err = xgro_dp_watch(in->dp)))
 			break;
 	}
 	if (stop_signal)
 		pr_info("xgro: %s: detaching", strsignal(stop_signal));
+	xgro_notify("STOPPING=1");
+	return err;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct xgro_attach_opts o = { 0 };
+	struct instance in = { .link_fd = -1 };
+	int err;
+
+	if (parse_opts(argc, argv, &o))
+		return EXIT_USAGE;
+	if (check_caller() || check_interface(&o, &in))
+		return EXIT_RUNTIME;
+	err = xgro_bpffs_ensure();
+	if (err) {
+		pr_err("bpffs unavailable at %s: %s", XGRO_BPFFS, strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	describe(&o, &in);
+	if (check_free(&o, &in))
+		return EXIT_RUNTIME;
+	if (o.dp.sink == XGRO_SINK_TAP)
+		warn_ingress_keyed(o.ifname);
+	catch_signals();
+	err = start(&o, &in);
+	if (!err)
+		err = run(&in);
 	teardown(&in);
 	return err ? EXIT_RUNTIME : 0;
-fail:
-	teardown(&in);
-	return EXIT_RUNTIME;
 }

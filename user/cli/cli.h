@@ -22,12 +22,28 @@
 #define EXIT_USAGE 2
 
 /* ---- settings.c: every setting, declared once ---- */
+/* Where a setting's value came from, as status shows it. */
+enum xgro_source {
+	XGRO_SRC_DEFAULT,
+	XGRO_SRC_FILE,	  /* attach --config FILE */
+	XGRO_SRC_CMDLINE, /* attach --NAME VALUE */
+	XGRO_SRC_SET,	  /* xgro set, since attach */
+	XGRO_SRC_MAX,
+};
+extern const char *const xgro_source_names[XGRO_SRC_MAX];
+#define XGRO_NSET_MAX 40 /* entries of xgro_settings[], checked there */
+
 struct xgro_attach_opts {
 	const char *ifname;
 	const char *pin_dir;
+	const char *config; /* --config FILE, or NULL */
 	bool skb_mode;
 	struct xgro_config cfg; /* the live settings, into the config map */
 	struct xgro_dp_opts dp;
+	/* by index into xgro_settings[]: where each value came from, and
+	 * the text given (NULL: the default) */
+	uint8_t src[XGRO_NSET_MAX];
+	const char *given[XGRO_NSET_MAX];
 };
 
 enum xgro_setting_type {
@@ -59,9 +75,14 @@ void xgro_config_defaults(struct xgro_config *c);
 void xgro_attach_defaults(struct xgro_attach_opts *o);
 /* A live setting into c. 0, -ENOENT (no such live key) or -EINVAL. */
 int xgro_config_set(struct xgro_config *c, const char *key, const char *val);
-/* Any setting into o. 0, -ENOENT or -errno of the value. */
+/* Any setting into o, noting src as where it came from (a flag takes
+ * "on", or "on|off" if it has no alias). 0, -ENOENT or -errno of the
+ * value. val must outlive o. */
 int xgro_setting_apply(struct xgro_attach_opts *o, const char *key,
-		       const char *val);
+		       const char *val, enum xgro_source src);
+/* Why val is refused for s (err from xgro_setting_apply), after "NAME: ". */
+const char *xgro_setting_refusal(const struct xgro_setting *s, const char *val,
+				 int err, char *buf, size_t len);
 /* Text of a live setting's value; NULL for an unknown key. */
 const char *xgro_config_get(const struct xgro_config *c, const char *key,
 			    char *buf, size_t len);
@@ -101,6 +122,10 @@ struct xgro_state {
 	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
 	uint64_t netns; /* inode of the network namespace they belong to */
 	bool ready; /* attached and every worker running */
+	/* by index into xgro_settings[]: where each came from, and what
+	 * attach was given (empty: the default) */
+	uint8_t src[XGRO_NSET_MAX];
+	char given[XGRO_NSET_MAX][64];
 };
 
 /* Inode of this process's network namespace (0 if unknown). */
@@ -156,6 +181,7 @@ enum {
 	XGRO_OPT_TOP = 1 << 2,
 	XGRO_OPT_IF_OPTIONAL = 1 << 3, /* status: every instance */
 	XGRO_OPT_WORDS = 1 << 4,       /* set: KEY=VALUE... after IFACE */
+	XGRO_OPT_PROMETHEUS = 1 << 5,  /* stats: the text exposition format */
 };
 
 struct xgro_cmd_spec {
@@ -166,7 +192,7 @@ struct xgro_cmd_spec {
 
 struct xgro_cmd_opts {
 	const char *ifname, *pin_dir, *netns;
-	bool json;
+	bool json, prometheus;
 	uint32_t watch, top;
 	char **words; /* after the interface */
 	int nwords;
@@ -211,6 +237,25 @@ uint64_t xgro_xsk_dropped(const struct xgro_xsk_stats *x);
  * to sample their sockets. ifname NULL: no interface figures. */
 int xgro_loss_read(int counters_fd, int ws_fd, uint32_t nq,
 		   const char *ifname, struct xgro_loss *l);
+
+/* ---- notify.c: the service manager's notify socket ---- */
+/* Sends msg ("READY=1") to $NOTIFY_SOCKET if set. 0 or -errno (said). */
+int xgro_notify(const char *msg);
+
+/* ---- conffile.c: settings from a file, and where each came from ---- */
+/* attach --config: KEY = VALUE lines into o. 0, or -EINVAL said on
+ * stderr naming the file, the line and the key. */
+int xgro_conffile_load(const char *path, struct xgro_attach_opts *o);
+/* After `set` wrote them: its KEY=VALUE words into the state's record. */
+int xgro_sources_note_set(struct xgro_state *st, char **words, int nwords);
+struct json;
+/* Status's settings: live values (from the map) and attach-only ones
+ * (from the state), each with its source. */
+void xgro_sources_print(const struct xgro_state *st,
+			const struct xgro_config *c, struct json *j);
+
+/* ---- prom.c: stats in the Prometheus text format ---- */
+void xgro_prom_print(const char *ifname, const struct xgro_loss *l);
 
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);

@@ -14,7 +14,7 @@ static const struct {
 	{ "attach", cmd_attach, "IFACE [options]", "attach and run until SIGINT/SIGTERM" },
 	{ "detach", cmd_detach, "IFACE [--pin-dir DIR]", "stop an instance, or clean up after a dead one" },
 	{ "status", cmd_status, "[IFACE] [--json]", "instances: mode, program, queues, sink, config" },
-	{ "stats", cmd_stats, "IFACE [--json] [--watch SECONDS]", "XDP and engine counters" },
+	{ "stats", cmd_stats, "IFACE [--json|--prometheus] [--watch SECONDS]", "XDP and engine counters" },
 	{ "flows", cmd_flows, "IFACE [--json] [--top N]", "the flow table, busiest first" },
 	{ "set", cmd_set, "IFACE KEY=VALUE...", "change settings of a running instance" },
 };
@@ -26,7 +26,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xgro COMMAND [ARGS]   (xgro COMMAND --help for its options)\n"
 		   "       xgro --version\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
-		fprintf(f, "  %-7s %-34s %s\n", cmds[i].name, cmds[i].args,
+		fprintf(f, "  %-7s %-46s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].help);
 	fprintf(f, "\nsettable keys (attach --KEY VALUE, set KEY=VALUE):");
 	for (const struct xgro_setting *s = xgro_settings; s->name; s++)

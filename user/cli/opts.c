@@ -14,14 +14,25 @@
 
 static void usage(FILE *f, const struct xgro_cmd_spec *c)
 {
-	fprintf(f, "usage: xgro %s %s%s%s%s [--pin-dir DIR] [--netns NAME|PATH%s]\n",
+	fprintf(f, "usage: xgro %s %s%s%s%s%s [--pin-dir DIR] [--netns NAME|PATH%s]\n",
 		c->name, c->args, c->flags & XGRO_OPT_JSON ? " [--json]" : "",
+		c->flags & XGRO_OPT_PROMETHEUS ? " [--prometheus]" : "",
 		c->flags & XGRO_OPT_WATCH ? " [--watch SECONDS]" : "",
 		c->flags & XGRO_OPT_TOP ? " [--top N]" : "",
 		c->flags & XGRO_OPT_IF_OPTIONAL ? "|all" : "");
 	fprintf(f, "  --pin-dir  the instance whose maps are pinned there\n"
 		   "  --netns    an instance of that network namespace (default: "
 		   "this one's)\n");
+	if (c->flags & XGRO_OPT_JSON)
+		fprintf(f, "  --json     JSON instead of text\n");
+	if (c->flags & XGRO_OPT_PROMETHEUS)
+		fprintf(f, "  --prometheus  the Prometheus text exposition format, "
+			   "for node_exporter's textfile collector\n");
+	if (c->flags & XGRO_OPT_WATCH)
+		fprintf(f, "  --watch    again every SECONDS, until the instance "
+			   "ends\n");
+	if (c->flags & XGRO_OPT_TOP)
+		fprintf(f, "  --top      the N busiest flows (20)\n");
 	if (c->more)
 		fputs(c->more, f);
 }
@@ -33,6 +44,7 @@ int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
 		{ "json", 0, NULL, 'j' },    { "watch", 1, NULL, 'w' },
 		{ "top", 1, NULL, 't' },     { "pin-dir", 1, NULL, 'p' },
 		{ "netns", 1, NULL, 'n' },   { "help", 0, NULL, 'h' },
+		{ "prometheus", 0, NULL, 'P' },
 		{ 0 },
 	};
 	int ch;
@@ -63,6 +75,11 @@ int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
 				return -EINVAL;
 			}
 			break;
+		case 'P':
+			if (!(c->flags & XGRO_OPT_PROMETHEUS))
+				goto bad;
+			o->prometheus = true;
+			break;
 		case 'p':
 			o->pin_dir = optarg;
 			break;
@@ -80,6 +97,11 @@ int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
 		o->ifname = argv[optind++];
 	o->words = argv + optind;
 	o->nwords = argc - optind;
+	if (o->json && o->prometheus) {
+		fprintf(stderr, "xgro: %s: --json or --prometheus, not both\n",
+			c->name);
+		goto bad;
+	}
 	if (!o->ifname && !(c->flags & XGRO_OPT_IF_OPTIONAL)) {
 		fprintf(stderr, "xgro: %s: want an interface\n", c->name);
 		goto bad;

@@ -20,6 +20,13 @@
 
 static const char *const bool_names[] = { "off", "on", NULL };
 
+const char *const xgro_source_names[XGRO_SRC_MAX] = {
+	[XGRO_SRC_DEFAULT] = "default",
+	[XGRO_SRC_FILE] = "file",
+	[XGRO_SRC_CMDLINE] = "command-line",
+	[XGRO_SRC_SET] = "set",
+};
+
 static int parse_word(const char *const *words, const char *val, uint32_t *v)
 {
 	for (*v = 0; words[*v]; (*v)++)
@@ -219,6 +226,8 @@ const struct xgro_setting xgro_settings[] = {
 	  .apply = set_nice },
 	{ .name = NULL },
 };
+_Static_assert(sizeof(xgro_settings) / sizeof(xgro_settings[0]) <= XGRO_NSET_MAX,
+	       "XGRO_NSET_MAX holds every setting");
 
 const struct xgro_setting *xgro_setting_find(const char *name)
 {
@@ -275,19 +284,50 @@ int xgro_config_set(struct xgro_config *c, const char *key, const char *val)
 }
 
 int xgro_setting_apply(struct xgro_attach_opts *o, const char *key,
-		       const char *val)
+		       const char *val, enum xgro_source src)
 {
 	const struct xgro_setting *s = xgro_setting_find(key);
+	int err;
 
 	if (!s)
 		return -ENOENT;
-	if (s->type == XGRO_SET_FLAG && s->alias)
-		return xgro_setting_apply(o, s->alias, s->alias_val);
-	if (s->type == XGRO_SET_FLAG)
-		return s->apply(o, "on");
+	if (s->type == XGRO_SET_FLAG && s->alias) {
+		/* --zero-copy is xsk=zero-copy: its source is xsk's */
+		if (strcmp(val, "on"))
+			return -EINVAL;
+		return xgro_setting_apply(o, s->alias, s->alias_val, src);
+	}
 	if (s->live)
-		return xgro_config_set(&o->cfg, key, val);
-	return s->apply(o, val);
+		err = xgro_config_set(&o->cfg, key, val);
+	else
+		err = s->apply(o, val);
+	if (err)
+		return err;
+	o->src[s - xgro_settings] = (uint8_t)src;
+	o->given[s - xgro_settings] = val;
+	return 0;
+}
+
+const char *xgro_setting_refusal(const struct xgro_setting *s, const char *val,
+				 int err, char *buf, size_t len)
+{
+	char want[96];
+
+	if (err == -ENAMETOOLONG)
+		snprintf(buf, len, "'%s': an interface name has at most %d "
+			 "characters", val, IF_NAMESIZE - 1);
+	else if (err == -ERANGE)
+		snprintf(buf, len, "'%s': names a CPU this machine does not have",
+			 val);
+	else if (!strcmp(s->name, "reinject"))
+		snprintf(buf, len, "'%s': want tap, tap:NAME or veth:NAME, NAME "
+			 "an interface name", val);
+	else if (s->type == XGRO_SET_FLAG && s->alias)
+		snprintf(buf, len, "'%s': want on", val);
+	else
+		snprintf(buf, len, "'%s': want %s", val,
+			 xgro_setting_want(s, want, sizeof(want)));
+	return buf;
 }
 
 void xgro_config_defaults(struct xgro_config *c)

@@ -275,6 +275,7 @@ static int status_one(const struct xgro_state *s, void *u)
 			json_obj_open(&c->j, "config");
 			config_print(&cfg, &c->j);
 			json_obj_close(&c->j);
+			xgro_sources_print(s, &cfg, &c->j);
 		}
 		json_obj_close(&c->j);
 		return 0;
@@ -314,8 +315,8 @@ static int status_one(const struct xgro_state *s, void *u)
 		steering_text("    ", &c->loss, &census);
 	}
 	if (have_cfg) {
-		printf("  config\n");
-		config_print(&cfg, NULL);
+		printf("  config           value            source\n");
+		xgro_sources_print(s, &cfg, NULL);
 	}
 	return 0;
 }
@@ -439,6 +440,10 @@ static void print_stats(const struct xgro_cmd_opts *o, const struct xgro_loss *l
 	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 		passed += cnt[i];
 
+	if (o->prometheus) {
+		xgro_prom_print(o->ifname, l);
+		return;
+	}
 	if (o->json) {
 		struct json j;
 
@@ -557,7 +562,7 @@ int cmd_stats(int argc, char **argv)
 	int err;
 
 	static const struct xgro_cmd_spec spec = { "stats", "IFACE",
-		XGRO_OPT_JSON | XGRO_OPT_WATCH, NULL };
+		XGRO_OPT_JSON | XGRO_OPT_WATCH | XGRO_OPT_PROMETHEUS, NULL };
 
 	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
@@ -829,6 +834,7 @@ int cmd_set(int argc, char **argv)
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
+	xgro_sources_note_set(&st, o.words, o.nwords); /* warns itself */
 	xgro_maps_close(&m);
 	return 0;
 }

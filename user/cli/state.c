@@ -50,7 +50,8 @@ int xgro_state_write(const struct xgro_state *s)
 	if (err)
 		return err;
 	path_of(path, sizeof(path), s->id, "state");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* attach and set both write it: each its own temporary */
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
@@ -67,6 +68,10 @@ int xgro_state_write(const struct xgro_state *s)
 	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
 	fprintf(f, "ready %d\n", s->ready);
 	fprintf(f, "jumbo %s\n", s->jumbo[0] ? s->jumbo : "-");
+	for (int i = 0; xgro_settings[i].name; i++)
+		fprintf(f, "setting %s %s%s%s\n", xgro_settings[i].name,
+			xgro_source_names[s->src[i] < XGRO_SRC_MAX ? s->src[i] : 0],
+			s->given[i][0] ? " " : "", s->given[i]);
 	for (int i = 0; i < s->nsysctl; i++)
 		fprintf(f, "sysctl %s %s %s\n", s->sysctl[i].path,
 			s->sysctl[i].value, s->sysctl[i].set);
@@ -78,6 +83,24 @@ int xgro_state_write(const struct xgro_state *s)
 		return -errno;
 	fprintf(f, "%d\n", s->pid);
 	return fclose(f) ? -errno : 0;
+}
+
+/* "NAME SOURCE[ GIVEN]": where a setting came from, what it was given */
+static void read_setting(struct xgro_state *s, const char *a)
+{
+	const struct xgro_setting *def;
+	char name[64], src[32];
+	int n = 0;
+
+	if (sscanf(a, "%63s %31s%n", name, src, &n) != 2 ||
+	    !(def = xgro_setting_find(name)))
+		return;
+	for (int k = 0; k < XGRO_SRC_MAX; k++)
+		if (!strcmp(src, xgro_source_names[k]))
+			s->src[def - xgro_settings] = (uint8_t)k;
+	if (a[n] == ' ')
+		snprintf(s->given[def - xgro_settings], sizeof(s->given[0]), "%s",
+			 a + n + 1);
 }
 
 int xgro_state_read(const char *id, struct xgro_state *s)
@@ -135,6 +158,8 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			s->netns = strtoull(a, NULL, 10);
 		else if (!strcmp(key, "ready"))
 			s->ready = atoi(a) == 1;
+		else if (!strcmp(key, "setting"))
+			read_setting(s, a);
 		else if (!strcmp(key, "sysctl") && s->nsysctl < 8 &&
 			 sscanf(a, "%127s %31s %31s", p, v, w) == 3) {
 			struct xgro_sysctl_saved *c = &s->sysctl[s->nsysctl++];
