@@ -26,30 +26,6 @@
 
 #define PAYLOAD 1448
 
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Puts the headers back and brings each frame into cache, as a frame the
- * kernel has just written into a umem (or a NIC into LLC) would be. */
-void trace_restore(const struct trace *t, uint32_t first, uint32_t n)
-{
-	volatile uint8_t sink = 0;
-
-	for (uint32_t i = first; i < first + n; i++) {
-		uint8_t *f = trace_frame(t, i);
-
-		memcpy(f, t->hdr + (size_t)i * t->hdr_len, t->hdr_len);
-		for (uint32_t o = 64; o < t->frame_len; o += 64)
-			sink = (uint8_t)(sink + f[o]);
-	}
-	(void)sink;
-}
-
 static int trace_build(struct trace *t, uint32_t flows)
 {
 	uint8_t pay[PAYLOAD];
