@@ -20,6 +20,8 @@
 #include "pktgen.h"
 #include "xgro_engine.h"
 
+extern bool xgro_fast_path_off; /* user/engine/internal.h */
+
 static unsigned long outs;
 
 static void count(void *user, const struct xgro_out *o)
@@ -99,6 +101,8 @@ int main(int argc, char **argv)
 		return 3;
 #endif
 	}
+	/* HOT_SLOW=1: the slow path for every frame, to weigh the fast one */
+	xgro_fast_path_off = getenv("HOT_SLOW") != NULL;
 	c.max_flows = nfl;
 	c.max_frames = n;
 	c.csum_mode = mode == M_HINTED ? XGRO_CSUM_TRUST : mode;

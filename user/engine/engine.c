@@ -50,7 +50,9 @@ struct flow {
 	uint8_t l4_off;
 	uint8_t psh;
 	uint8_t ipv6;
-	uint8_t pad[2];
+	uint8_t tmpl; /* enum tmpl: which mask the fast path compares with */
+	uint8_t pad;
+	uint32_t ip_sum; /* IPv4 header sum but length, ID and checksum */
 	uint64_t start_ns;
 	struct xgro_flow_key key;
 	uint8_t hdr[XGRO_MAX_HDR];
@@ -525,6 +527,20 @@ int xgro_ctx_reconfigure(struct xgro_ctx *ctx,
 
 /* ---- merging ---- */
 
+/* Inlined into both paths: a call with the pinfo spilled costs the fast
+ * path a fifth of its instructions (make profile-engine). */
+#define HOT_INLINE __attribute__((always_inline))
+static inline int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
+			    const uint8_t *d, const struct pinfo *pi) HOT_INLINE;
+static inline void merge(struct xgro_ctx *ctx, struct flow *f,
+			 const struct xgro_pkt *pkt, const struct pinfo *pi,
+			 uint16_t fold) HOT_INLINE;
+static inline void add_seg(struct xgro_ctx *ctx, struct flow *f,
+			   const struct xgro_pkt *pkt, const struct pinfo *pi,
+			   uint16_t fold) HOT_INLINE;
+static inline void check_full(struct xgro_ctx *ctx, struct flow *f,
+			      uint32_t pay_len) HOT_INLINE;
+
 /* Ones' complement sum of a TCP segment's payload, derived from its
  * checksum field: the whole segment sums to zero, so the payload sums to
  * minus (pseudo-header + header as received). */
@@ -545,6 +561,21 @@ static bool l4_csum_ok(const uint8_t *d, const struct pinfo *pi)
 
 	return xgro_csum_fold(xgro_csum_partial(d + pi->l4_off, l4_len, s)) ==
 	       0xffff;
+}
+
+/* The checksum mode's work on a candidate: false when its L4 checksum is
+ * bad (verify), else true with the payload sum for fold mode in *fold. */
+static inline HOT_INLINE bool csum_check(const struct xgro_ctx *ctx,
+					  const uint8_t *d,
+					  const struct pinfo *pi, uint16_t *fold)
+{
+	if (ctx->cfg.csum_mode == XGRO_CSUM_TRUST)
+		return true;
+	if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD && pi->key.proto == PROTO_TCP) {
+		*fold = fold_payload_sum(d, pi);
+		return true;
+	}
+	return l4_csum_ok(d, pi);
 }
 
 static uint16_t bswap16_(uint16_t v)
@@ -660,6 +691,8 @@ static void add_seg(struct xgro_ctx *ctx, struct flow *f,
 	f->psh = (pi->tcp_flags & TCPF_PSH) != 0;
 }
 
+static void tmpl_set(struct flow *f, const struct pinfo *pi);
+
 static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 		       const struct xgro_pkt *pkt, const struct pinfo *pi,
 		       uint16_t fold, uint64_t now_ns)
@@ -699,6 +732,7 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 	if (pi->key.proto == PROTO_TCP)
 		f->next_seq = ld32(d + pi->l4_off + 4) + pi->pay_len;
 	memcpy(f->hdr, d, pi->pay_off);
+	tmpl_set(f, pi);
 	bucket_insert(ctx, hash, idx);
 	f->prev = ctx->age_tail;
 	f->next = NIL;
@@ -732,6 +766,251 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 	check_full(ctx, f, pi->pay_len);
 }
 
+/* ---- fast path: the next frame of a held flow ---- */
+
+/*
+ * A held flow keeps its first frame's header. The next frame of the flow
+ * differs from it only in a few fields: IP length, ID and checksum; TCP
+ * sequence, PSH and checksum; UDP length and checksum. When every other
+ * header byte is equal, the frame has the flow's layout and key, so parse,
+ * key hash and key compare can be skipped: the hash is computed from the
+ * bytes where an untagged frame keeps its key (or taken from the XDP
+ * hint), and the header compared with the template in 16-byte steps under
+ * a mask. What the compare cannot know (lengths in range, the IPv4 header
+ * checksum, a UDP checksum not zero) is checked as the parser would; the
+ * checksum mode and the merge decision are the slow path's own functions
+ * (csum_check(), can_merge(), merge()). Any frame the fast path is not sure
+ * of, including one that matches but must not merge, takes the slow path,
+ * which decides it from scratch. The fuzzer checks that both agree
+ * (XGRO_PARSE_CROSSCHECK).
+ */
+enum tmpl { T_NONE, T_TCP4, T_UDP4, T_TCP6, T_UDP6, T_N };
+
+#define T_L3 ETH_HLEN_
+#define T_L4_V4 (T_L3 + 20)
+#define T_L4_V6 (T_L3 + 40)
+
+/* 0xff where a frame must equal its flow's first header */
+static uint8_t tmpl_mask[T_N][XGRO_MAX_HDR] __attribute__((aligned(16)));
+
+static void mask_clear(uint8_t *m, unsigned off, unsigned n)
+{
+	memset(m + off, 0, n);
+}
+
+__attribute__((constructor)) static void tmpl_init(void)
+{
+	for (unsigned t = T_TCP4; t < T_N; t++) {
+		uint8_t *m = tmpl_mask[t];
+		bool v6 = t >= T_TCP6;
+		unsigned l4 = v6 ? T_L4_V6 : T_L4_V4;
+
+		memset(m, 0xff, XGRO_MAX_HDR);
+		if (v6) {
+			mask_clear(m, T_L3 + 4, 2); /* payload length */
+		} else {
+			mask_clear(m, T_L3 + 2, 4); /* total length, ID */
+			mask_clear(m, T_L3 + 10, 2); /* header checksum */
+		}
+		if (t == T_TCP4 || t == T_TCP6) {
+			mask_clear(m, l4 + 4, 4); /* sequence */
+			m[l4 + 13] = (uint8_t)~TCPF_PSH;
+			mask_clear(m, l4 + 16, 2); /* checksum */
+		} else {
+			mask_clear(m, l4 + 4, 4); /* length, checksum */
+		}
+	}
+}
+
+/* At start_flow(): whether the fast path may compare with this flow. */
+static void tmpl_set(struct flow *f, const struct pinfo *pi)
+{
+	bool tcp = pi->key.proto == PROTO_TCP;
+	uint8_t ip[20];
+
+	f->tmpl = T_NONE;
+	if (pi->l3_off != T_L3 || pi->key.nvlan)
+		return;
+	if (!pi->ipv6 && pi->l4_off == T_L4_V4) {
+		f->tmpl = tcp ? T_TCP4 : T_UDP4;
+		memcpy(ip, f->hdr + T_L3, 20);
+		memset(ip + 2, 0, 4);
+		memset(ip + 10, 0, 2);
+		f->ip_sum = fold64(sum32(ip, 5));
+	} else if (pi->ipv6 && pi->l4_off == T_L4_V6) {
+		f->tmpl = tcp ? T_TCP6 : T_UDP6;
+	}
+}
+
+/*
+ * The flow hash of an untagged TCP or UDP frame over IPv4 without options
+ * or IPv6 without extension headers, from the bytes where the parser would
+ * take the key: 4 or 6 with *hash set, or 0 when the frame cannot be one
+ * (the template compare makes sure of the rest).
+ */
+static inline unsigned fast_hash(const struct xgro_ctx *ctx,
+				 const struct xgro_pkt *p, uint32_t *hash)
+{
+	const uint8_t *d = p->data;
+	struct xgro_flow_key k;
+	unsigned fam, l4;
+
+	if (p->len < T_L4_V4 + 20)
+		return 0;
+	if (d[12] == 0x08 && d[13] == 0x00) {
+		fam = 4;
+		l4 = T_L4_V4;
+	} else if (d[12] == 0x86 && d[13] == 0xdd && p->len >= T_L4_V6 + 8) {
+		fam = 6;
+		l4 = T_L4_V6;
+	} else {
+		return 0;
+	}
+	if ((p->flags & XGRO_PKT_OFFSETS) &&
+	    (p->l3_off != T_L3 || p->l4_off != l4))
+		return 0;
+	if (p->flags & XGRO_PKT_HASH) {
+		*hash = p->hash;
+		return fam;
+	}
+	memset(&k, 0, sizeof(k));
+	if (fam == 4) {
+		memcpy(&k.saddr[0], d + T_L3 + 12, 4);
+		memcpy(&k.daddr[0], d + T_L3 + 16, 4);
+		k.proto = d[T_L3 + 9];
+	} else {
+		memcpy(k.saddr, d + T_L3 + 8, 16);
+		memcpy(k.daddr, d + T_L3 + 24, 16);
+		k.proto = d[T_L3 + 6];
+	}
+	memcpy(&k.sport, d + l4, 2);
+	memcpy(&k.dport, d + l4 + 2, 2);
+	k.family = (uint8_t)fam;
+	*hash = xgro_flow_hash(&k, ctx->cfg.seed);
+	return fam;
+}
+
+typedef uint8_t v16 __attribute__((vector_size(16)));
+
+static inline v16 tmpl_diff(const uint8_t *d, const uint8_t *h,
+			    const uint8_t *m, uint32_t o)
+{
+	v16 a, b, k;
+
+	memcpy(&a, d + o, 16);
+	memcpy(&b, h + o, 16);
+	memcpy(&k, m + o, 16);
+	return (a ^ b) & k;
+}
+
+/*
+ * The header equal to the template where the mask says so; 48 <= len.
+ * Straight-line up to 80 bytes (TCP/IPv4 with timestamps is 66), the last
+ * step overlapping the one before so that no byte past len is read.
+ */
+static inline bool tmpl_equal(const uint8_t *d, const uint8_t *h,
+			      const uint8_t *m, uint32_t len)
+{
+	v16 acc = tmpl_diff(d, h, m, 0) | tmpl_diff(d, h, m, 16) |
+		  tmpl_diff(d, h, m, 32) | tmpl_diff(d, h, m, len - 16);
+	uint64_t x[2];
+
+	for (uint32_t o = 48; o + 16 < len; o += 16)
+		acc |= tmpl_diff(d, h, m, o);
+	memcpy(x, &acc, 16);
+	return !(x[0] | x[1]);
+}
+
+/*
+ * The held flow a frame belongs to, found by its hash and confirmed by the
+ * template, with the frame's pinfo filled as the parser would (the key
+ * but its protocol left out: the flow has it), or NULL.
+ */
+static inline struct flow *fast_match(struct xgro_ctx *ctx,
+				      const struct xgro_pkt *p, uint32_t hash,
+				      struct pinfo *pi)
+{
+	const uint8_t *d = p->data, *l3 = d + T_L3, *l4;
+	const struct bucket *b;
+	uint32_t l3_len, i;
+	struct flow *f;
+
+	for (i = hash & ctx->mask;; i = (i + 1) & ctx->mask) {
+		b = &ctx->buckets[i];
+		if (!b->idx1)
+			return NULL;
+		if (b->hash == hash)
+			break;
+	}
+	f = &ctx->flows[b->idx1 - 1];
+	if (f->tmpl == T_NONE || p->len < f->hdr_len ||
+	    !tmpl_equal(d, f->hdr, tmpl_mask[f->tmpl], f->hdr_len))
+		return NULL;
+	l4 = d + f->l4_off;
+	if (!f->ipv6) {
+		l3_len = ld16(l3 + 2);
+		if (fold64((uint64_t)f->ip_sum + ldn16(l3 + 2) + ldn16(l3 + 4) +
+			   ldn16(l3 + 10)) != 0xffff)
+			return NULL;
+	} else {
+		l3_len = 40u + ld16(l3 + 4);
+	}
+	/* inside the frame, and a payload: else the parser decides */
+	if (T_L3 + l3_len > p->len || T_L3 + l3_len <= f->hdr_len)
+		return NULL;
+	if (f->key.proto == PROTO_UDP &&
+	    (ld16(l4 + 4) != T_L3 + l3_len - f->l4_off || !ldn16(l4 + 6)))
+		return NULL;
+	pi->key.proto = f->key.proto;
+	pi->l3_off = T_L3;
+	pi->l4_off = f->l4_off;
+	pi->pay_off = f->hdr_len;
+	pi->l3_len = l3_len;
+	pi->pay_len = T_L3 + l3_len - f->hdr_len;
+	pi->status = P_CANDIDATE;
+	pi->tcp_flags = f->key.proto == PROTO_TCP ? l4[13] : 0;
+	pi->ipv6 = f->ipv6;
+	return f;
+}
+
+#ifdef XGRO_PARSE_CROSSCHECK
+/* The slow path's view of a frame the fast path took: the same pinfo, the
+ * same hash and the same flow, or the fuzzer stops here. */
+static void fast_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
+			    uint32_t hash, const struct flow *f,
+			    const struct pinfo *pi)
+{
+	struct pinfo slow, fast = *pi;
+	uint32_t h;
+
+	xgro_parse(p, ctx->cfg.protos, !ctx->cfg.no_udp_gso, &slow);
+	fast.key = f->key;
+	fast.pad = slow.pad = 0;
+	fast.pad2 = slow.pad2 = 0;
+	fast.pad3 = slow.pad3 = 0;
+	if (memcmp(&slow, &fast, sizeof(slow)))
+		__builtin_trap();
+	h = (p->flags & XGRO_PKT_HASH) ? p->hash :
+					 xgro_flow_hash(&slow.key, ctx->cfg.seed);
+	if (h != hash || lookup(ctx, h, &slow.key) != f)
+		__builtin_trap();
+}
+#endif
+
+/* feed_one() for a frame fast_match() found: true when it merged, false
+ * (nothing changed) for the slow path to decide. */
+static inline bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
+			     const struct xgro_pkt *pkt, const struct pinfo *pi)
+{
+	uint16_t fold = 0;
+
+	if (!csum_check(ctx, pkt->data, pi, &fold) ||
+	    can_merge(ctx, f, pkt->data, pi) >= 0 || !seg_available(ctx))
+		return false;
+	merge(ctx, f, pkt, pi, fold);
+	return true;
+}
+
 static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 		     const struct pinfo *pi, uint32_t hash, uint64_t now_ns)
 {
@@ -753,16 +1032,11 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 		break;
 	}
 	f = lookup(ctx, hash, &pi->key);
-	if (pi->status == P_CANDIDATE && ctx->cfg.csum_mode != XGRO_CSUM_TRUST) {
-		if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD &&
-		    pi->key.proto == PROTO_TCP) {
-			fold = fold_payload_sum(pkt->data, pi);
-		} else if (!l4_csum_ok(pkt->data, pi)) {
-			if (f)
-				flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
-			emit_alone(ctx, pkt, pi, XGRO_ALONE_CSUM_BAD);
-			return;
-		}
+	if (pi->status == P_CANDIDATE && !csum_check(ctx, pkt->data, pi, &fold)) {
+		if (f)
+			flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
+		emit_alone(ctx, pkt, pi, XGRO_ALONE_CSUM_BAD);
+		return;
 	}
 	if (pi->status == P_UNMERGEABLE) {
 		if (f)
@@ -790,22 +1064,38 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 }
 
 /*
- * Frames are taken in groups: parse and hash all of them and prefetch
- * their buckets, then prefetch the flows those buckets name, then merge in
- * order. With many flows the table misses cache on every frame; this way
- * the misses of a group overlap instead of queueing. The second pass only
- * warms the cache: the merge pass looks up again, so flows emitted or
- * started meanwhile cannot mislead it.
+ * Frames are taken in groups: hash all of them and prefetch their buckets,
+ * then prefetch the flows those buckets name, then merge in order. With
+ * many flows the table misses cache on every frame; this way the misses of
+ * a group overlap instead of queueing. The second pass only warms the
+ * cache: the merge pass looks up again, so flows emitted or started
+ * meanwhile cannot mislead it. A frame that may be the next of a held flow
+ * (fast_hash()) is hashed from its bytes and parsed only if fast_match()
+ * or feed_fast() turn it down.
  */
 #define GROUP 16
+
+bool xgro_fast_path_off;
+
+static void parse_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p,
+		       struct pinfo *pi, uint32_t *hash)
+{
+	parse_frame(p, ctx->cfg.protos, !ctx->cfg.no_udp_gso, pi);
+	*hash = 0;
+	if (pi->status == P_CANDIDATE || pi->status == P_UNMERGEABLE)
+		*hash = (p->flags & XGRO_PKT_HASH) ?
+				p->hash :
+				xgro_flow_hash(&pi->key, ctx->cfg.seed);
+}
 
 void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	       uint64_t now_ns)
 {
 	struct pinfo pi[GROUP];
 	uint32_t hash[GROUP];
+	uint8_t fast[GROUP];
 	uint64_t bytes = 0;
-	bool udp_gso = !ctx->cfg.no_udp_gso;
+	bool try_fast = !xgro_fast_path_off;
 
 	for (unsigned base = 0; base < n; base += GROUP) {
 		unsigned g = n - base < GROUP ? n - base : GROUP;
@@ -814,20 +1104,19 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 			const struct xgro_pkt *p = &pkts[base + i];
 
 			bytes += p->len;
-			parse_frame(p, ctx->cfg.protos, udp_gso, &pi[i]);
-			hash[i] = 0;
-			if (pi[i].status != P_CANDIDATE &&
-			    pi[i].status != P_UNMERGEABLE)
-				continue;
-			hash[i] = (p->flags & XGRO_PKT_HASH) ?
-					  p->hash :
-					  xgro_flow_hash(&pi[i].key, ctx->cfg.seed);
+			fast[i] = try_fast && fast_hash(ctx, p, &hash[i]);
+			if (!fast[i]) {
+				parse_hash(ctx, p, &pi[i], &hash[i]);
+				if (pi[i].status != P_CANDIDATE &&
+				    pi[i].status != P_UNMERGEABLE)
+					continue;
+			}
 			__builtin_prefetch(&ctx->buckets[hash[i] & ctx->mask]);
 		}
 		for (unsigned i = 0; i < g; i++) {
 			const struct bucket *b;
 
-			if (pi[i].status != P_CANDIDATE &&
+			if (!fast[i] && pi[i].status != P_CANDIDATE &&
 			    pi[i].status != P_UNMERGEABLE)
 				continue;
 			b = &ctx->buckets[hash[i] & ctx->mask];
@@ -840,8 +1129,24 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 				__builtin_prefetch(fl + 128);
 			}
 		}
-		for (unsigned i = 0; i < g; i++)
-			feed_one(ctx, &pkts[base + i], &pi[i], hash[i], now_ns);
+		for (unsigned i = 0; i < g; i++) {
+			const struct xgro_pkt *p = &pkts[base + i];
+
+			if (fast[i]) {
+				/* a local, not pi[i]: it can live in registers */
+				struct pinfo fp;
+				struct flow *f = fast_match(ctx, p, hash[i], &fp);
+
+#ifdef XGRO_PARSE_CROSSCHECK
+				if (f)
+					fast_crosscheck(ctx, p, hash[i], f, &fp);
+#endif
+				if (f && feed_fast(ctx, f, p, &fp))
+					continue;
+				parse_hash(ctx, p, &pi[i], &hash[i]);
+			}
+			feed_one(ctx, p, &pi[i], hash[i], now_ns);
+		}
 	}
 	ctx->st.packets_in += n;
 	ctx->st.bytes_in += bytes;

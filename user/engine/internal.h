@@ -50,6 +50,9 @@ struct pinfo {
 };
 _Static_assert(sizeof(struct pinfo) == 72, "pinfo has no hidden padding");
 
+/* Tests only: every frame takes the slow path, to compare the two. */
+extern bool xgro_fast_path_off;
+
 static inline uint16_t ld16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
