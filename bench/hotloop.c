@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[2], modes[i]))
 			mode = i;
 	frames = atol(argv[3]);
-	if (!nfl || nfl > 4096 || mode == M_NONE || frames <= 0)
+	if (!nfl || nfl > 65536 || mode == M_NONE || frames <= 0)
 		return 2;
 	n = nfl * 16;
 	mem = calloc(n, BENCH_STRIDE);

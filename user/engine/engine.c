@@ -3,10 +3,14 @@
  * The merge engine: flow table, merge rules, flush triggers, outputs.
  *
  * Memory is one block carved at create time:
- *   ctx | flows[max_flows] | buckets[2^k >= 2 * max_flows] | segs[max_frames]
+ *   ctx | flows[max_flows] | buckets[2^k >= 2 * max_flows] |
+ *   chunks[max_flows + max_frames / CHUNK_SEGS] | free chunk stack
  * A held flow owns a slot in flows[] (its first header is copied there and
- * rewritten in place at flush) and a linked list of segment records taken
- * from segs[], which is the held-frame budget. Lookup is linear probing on
+ * rewritten in place at flush) and the chunks its slot names, which hold
+ * its segment records in order; held_frames counts against max_frames,
+ * the held-frame budget. Chunks, not a linked list of records: appending
+ * needs no load of the previous record and a flush reads whole lines, which
+ * at 65,536 flows, every record out of cache, was a miss per frame. Lookup is linear probing on
  * the seeded flow hash with backward-shift deletion (no tombstones, so
  * probe lengths stay short under churn). Held flows also sit on a list in
  * the order they started: the head is the oldest, which makes age expiry,
@@ -23,25 +27,33 @@
 
 enum id_mode { ID_UNKNOWN, ID_INC, ID_FIXED };
 
+/* A segment record. Its length is the flow's gso_size but for the last
+ * segment (flow.last_len): a segment shorter than gso_size always ends
+ * its flow (check_full()), so no other length needs keeping. */
 struct seg {
 	uint64_t handle;
 	const uint8_t *pay;
-	uint32_t len;
-	uint32_t next;
+};
+
+#define CHUNK_SEGS 8 /* 128 bytes: two cache lines */
+#define FLOW_CHUNKS (XGRO_MAX_SEGS / CHUNK_SEGS)
+
+struct chunk {
+	struct seg s[CHUNK_SEGS];
 };
 
 struct flow {
 	uint32_t hash;
 	uint32_t prev; /* age list */
 	uint32_t next; /* age list, or free list */
-	uint32_t seg_head;
-	uint32_t seg_tail;
 	uint32_t l3_len; /* merged IP length so far */
 	uint32_t pay_total;
 	uint32_t next_seq;
 	uint32_t fold_sum; /* fold mode: payload sums, offsets applied */
 	uint16_t nsegs;
 	uint16_t gso_size;
+	uint16_t last_len;
+	uint16_t pad16;
 	uint16_t first_id;
 	uint16_t next_id;
 	uint8_t id_mode;
@@ -54,10 +66,15 @@ struct flow {
 	uint8_t pad;
 	uint32_t ip_sum; /* IPv4 header sum but length, ID and checksum */
 	uint64_t start_ns;
+	/* the lines a frame of a held flow touches come first, and
+	 * xgro_feed() prefetches them: this one, the key (can_merge() reads
+	 * its protocol) with the chunks, and the header (66 bytes for
+	 * TCP/IPv4 with timestamps, within lines 2 and 3) */
 	struct xgro_flow_key key;
+	uint32_t chunk[FLOW_CHUNKS]; /* segment records, CHUNK_SEGS each */
 	uint8_t hdr[XGRO_MAX_HDR];
 } __attribute__((aligned(64)));
-_Static_assert(sizeof(struct flow) == 256, "flow slot size");
+_Static_assert(sizeof(struct flow) == 320, "flow slot size");
 /* flush_flow() counts reasons by indexing from flush_psh */
 _Static_assert(offsetof(struct xgro_engine_stats, flush_explicit) ==
 		       offsetof(struct xgro_engine_stats, flush_psh) +
@@ -75,12 +92,12 @@ struct xgro_ctx {
 	void *user;
 	struct flow *flows;
 	struct bucket *buckets;
-	struct seg *segs;
+	struct chunk *chunks;
+	uint32_t *chunk_free; /* stack of free chunk indices */
+	uint32_t nchunk_free;
 	uint32_t mask;
 	uint32_t flows_used; /* bump allocator, then the free list */
 	uint32_t flow_free;
-	uint32_t segs_used;
-	uint32_t seg_free;
 	uint32_t held_frames;
 	uint32_t held_flows;
 	uint32_t age_head;
@@ -94,8 +111,8 @@ struct xgro_ctx {
 };
 
 struct layout {
-	size_t flows, buckets, segs, total;
-	uint32_t nbuckets;
+	size_t flows, buckets, chunks, stack, total;
+	uint32_t nbuckets, nchunks;
 };
 
 static size_t align64(size_t x)
@@ -112,8 +129,12 @@ static void get_layout(const struct xgro_engine_config *c, struct layout *l)
 	l->nbuckets = nb;
 	l->flows = align64(sizeof(struct xgro_ctx));
 	l->buckets = l->flows + (size_t)c->max_flows * sizeof(struct flow);
-	l->segs = align64(l->buckets + (size_t)nb * sizeof(struct bucket));
-	l->total = align64(l->segs + (size_t)c->max_frames * sizeof(struct seg));
+	/* enough whatever the split: a flow of n segments takes at most
+	 * n / CHUNK_SEGS + 1 chunks */
+	l->nchunks = c->max_flows + (c->max_frames + CHUNK_SEGS - 1) / CHUNK_SEGS;
+	l->chunks = align64(l->buckets + (size_t)nb * sizeof(struct bucket));
+	l->stack = l->chunks + (size_t)l->nchunks * sizeof(struct chunk);
+	l->total = align64(l->stack + (size_t)l->nchunks * sizeof(uint32_t));
 }
 
 static int check_config(const struct xgro_engine_config *in,
@@ -161,10 +182,14 @@ static struct xgro_ctx *ctx_init(void *mem, const struct xgro_engine_config *c,
 	ctx->user = user;
 	ctx->flows = (struct flow *)((uint8_t *)mem + l->flows);
 	ctx->buckets = (struct bucket *)((uint8_t *)mem + l->buckets);
-	ctx->segs = (struct seg *)((uint8_t *)mem + l->segs);
+	ctx->chunks = (struct chunk *)((uint8_t *)mem + l->chunks);
+	ctx->chunk_free = (uint32_t *)((uint8_t *)mem + l->stack);
+	/* popped from the top: chunk 0 first, in address order */
+	for (uint32_t i = 0; i < l->nchunks; i++)
+		ctx->chunk_free[i] = l->nchunks - 1 - i;
+	ctx->nchunk_free = l->nchunks;
 	ctx->mask = l->nbuckets - 1;
 	ctx->flow_free = NIL;
-	ctx->seg_free = NIL;
 	ctx->age_head = NIL;
 	ctx->age_tail = NIL;
 	memset(ctx->buckets, 0, (size_t)l->nbuckets * sizeof(struct bucket));
@@ -286,19 +311,19 @@ static uint32_t flow_index(const struct xgro_ctx *ctx, const struct flow *f)
 
 static bool seg_available(const struct xgro_ctx *ctx)
 {
-	return ctx->seg_free != NIL || ctx->segs_used < ctx->cfg.max_frames;
+	return ctx->held_frames < ctx->cfg.max_frames;
 }
 
-static uint32_t seg_alloc(struct xgro_ctx *ctx)
+/* The record for a flow's next segment, with a new chunk every
+ * CHUNK_SEGS (the layout guarantees one is free). */
+static struct seg *seg_alloc(struct xgro_ctx *ctx, struct flow *f)
 {
-	uint32_t s = ctx->seg_free;
+	uint32_t n = f->nsegs;
 
-	if (s != NIL)
-		ctx->seg_free = ctx->segs[s].next;
-	else
-		s = ctx->segs_used++;
+	if (!(n % CHUNK_SEGS))
+		f->chunk[n / CHUNK_SEGS] = ctx->chunk_free[--ctx->nchunk_free];
 	ctx->held_frames++;
-	return s;
+	return &ctx->chunks[f->chunk[n / CHUNK_SEGS]].s[n % CHUNK_SEGS];
 }
 
 /* ---- outputs ---- */
@@ -427,7 +452,7 @@ static void age_unlink(struct xgro_ctx *ctx, struct flow *f)
 static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 {
 	struct xgro_out *o = &ctx->out;
-	uint32_t idx = flow_index(ctx, f), n = 0, s;
+	uint32_t idx = flow_index(ctx, f), n;
 
 	memset(&o->vnet, 0, sizeof(o->vnet));
 	if (ctx->cfg.set_dst_mac)
@@ -444,19 +469,23 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	o->key = &f->key;
 	ctx->iov[1].iov_base = f->hdr;
 	ctx->iov[1].iov_len = f->hdr_len;
-	for (s = f->seg_head; s != NIL; s = ctx->segs[s].next, n++) {
-		ctx->iov[2 + n].iov_base = (void *)ctx->segs[s].pay;
-		ctx->iov[2 + n].iov_len = ctx->segs[s].len;
-		ctx->handles[n] = ctx->segs[s].handle;
+	for (n = 0; n < f->nsegs; n++) {
+		const struct seg *s =
+			&ctx->chunks[f->chunk[n / CHUNK_SEGS]].s[n % CHUNK_SEGS];
+
+		ctx->iov[2 + n].iov_base = (void *)s->pay;
+		ctx->iov[2 + n].iov_len = f->gso_size;
+		ctx->handles[n] = s->handle;
 	}
+	ctx->iov[1 + n].iov_len = f->last_len;
 	o->iovcnt = 2 + n;
 	o->nhandles = n;
 	(&ctx->st.flush_psh)[reason]++;
 	count_out(ctx, o);
 	ctx->emit(ctx->user, o);
 
-	ctx->segs[f->seg_tail].next = ctx->seg_free;
-	ctx->seg_free = f->seg_head;
+	for (uint32_t c = 0; c * CHUNK_SEGS < f->nsegs; c++)
+		ctx->chunk_free[ctx->nchunk_free++] = f->chunk[c];
 	ctx->held_frames -= f->nsegs;
 	ctx->held_flows--;
 	bucket_delete(ctx, f->hash, idx);
@@ -465,11 +494,40 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	ctx->flow_free = idx;
 }
 
+static void prefetch_lines(const void *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		__builtin_prefetch((const uint8_t *)p + 64 * i);
+}
+
+/*
+ * Flushes walk the age list, and at large flow counts every flow on it is
+ * out of cache, its slot, its chunks and its bucket: one dependent miss
+ * after the other. Before the head f goes out, this warms the chunks and
+ * the bucket of the flow after it (whose slot the step before warmed) and
+ * the slot of the one after that, so that consecutive flushes overlap
+ * their misses.
+ */
+static void age_prefetch(const struct xgro_ctx *ctx, const struct flow *f)
+{
+	const struct flow *n;
+
+	if (f->next == NIL)
+		return;
+	n = &ctx->flows[f->next];
+	for (uint32_t c = 0; c * CHUNK_SEGS < n->nsegs; c++)
+		prefetch_lines(&ctx->chunks[n->chunk[c]], 2);
+	__builtin_prefetch(&ctx->buckets[n->hash & ctx->mask]);
+	if (n->next != NIL)
+		prefetch_lines(&ctx->flows[n->next], sizeof(struct flow) / 64);
+}
+
 unsigned xgro_flush_all(struct xgro_ctx *ctx)
 {
 	unsigned n = 0;
 
 	while (ctx->age_head != NIL) {
+		age_prefetch(ctx, &ctx->flows[ctx->age_head]);
 		flush_flow(ctx, &ctx->flows[ctx->age_head], XGRO_FLUSH_EXPLICIT);
 		n++;
 	}
@@ -486,6 +544,7 @@ unsigned xgro_flush_expired(struct xgro_ctx *ctx, uint64_t now_ns)
 		if (now_ns >= f->start_ns &&
 		    now_ns - f->start_ns < ctx->cfg.flush_ns)
 			break;
+		age_prefetch(ctx, f);
 		flush_flow(ctx, f, XGRO_FLUSH_AGE);
 		n++;
 	}
@@ -497,6 +556,7 @@ unsigned xgro_flush_to(struct xgro_ctx *ctx, unsigned limit)
 	unsigned n = 0;
 
 	while (ctx->held_frames > limit) {
+		age_prefetch(ctx, &ctx->flows[ctx->age_head]);
 		flush_flow(ctx, &ctx->flows[ctx->age_head], XGRO_FLUSH_BUDGET);
 		n++;
 	}
@@ -672,17 +732,11 @@ static void add_seg(struct xgro_ctx *ctx, struct flow *f,
 		    const struct xgro_pkt *pkt, const struct pinfo *pi,
 		    uint16_t fold)
 {
-	uint32_t s = seg_alloc(ctx);
+	struct seg *s = seg_alloc(ctx, f);
 
-	ctx->segs[s].handle = pkt->handle;
-	ctx->segs[s].pay = pkt->data + pi->pay_off;
-	ctx->segs[s].len = pi->pay_len;
-	ctx->segs[s].next = NIL;
-	if (f->nsegs)
-		ctx->segs[f->seg_tail].next = s;
-	else
-		f->seg_head = s;
-	f->seg_tail = s;
+	s->handle = pkt->handle;
+	s->pay = pkt->data + pi->pay_off;
+	f->last_len = (uint16_t)pi->pay_len;
 	if (f->pay_total & 1)
 		fold = bswap16_(fold);
 	f->fold_sum += fold;
@@ -1100,6 +1154,9 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	for (unsigned base = 0; base < n; base += GROUP) {
 		unsigned g = n - base < GROUP ? n - base : GROUP;
 
+		/* the headers too: a frame out of L2 stalled the hash */
+		for (unsigned i = 0; i < g; i++)
+			prefetch_lines(pkts[base + i].data, 2);
 		for (unsigned i = 0; i < g; i++) {
 			const struct xgro_pkt *p = &pkts[base + i];
 
@@ -1127,6 +1184,7 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 				__builtin_prefetch(fl);
 				__builtin_prefetch(fl + 64);
 				__builtin_prefetch(fl + 128);
+				__builtin_prefetch(fl + 192);
 			}
 		}
 		for (unsigned i = 0; i < g; i++) {
@@ -1154,7 +1212,7 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 
 /* ---- burst ---- */
 
-#define BURST_MEM (48 * 1024)
+#define BURST_MEM (64 * 1024)
 
 int xgro_burst(const struct xgro_engine_config *cfg, const struct xgro_pkt *pkts,
 	       unsigned n, xgro_emit_fn emit, void *user,
