@@ -1190,6 +1190,12 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 		for (unsigned i = 0; i < g; i++) {
 			const struct xgro_pkt *p = &pkts[base + i];
 
+			/* verify reads every byte: the next frame's come in
+			 * while this one's are summed */
+			if (ctx->cfg.csum_mode == XGRO_CSUM_VERIFY &&
+			    base + i + 1 < n && p[1].len > 128)
+				prefetch_lines(p[1].data + 128,
+					       (p[1].len - 128 + 63) / 64);
 			if (fast[i]) {
 				/* a local, not pi[i]: it can live in registers */
 				struct pinfo fp;
