@@ -53,23 +53,34 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_flow_key) == 48, "flow key size");
  * (xgro_config.hash_seed) so that colliding flows cannot be precomputed;
  * the six multiplies are independent, so it costs a few nanoseconds.
  */
-static inline __u32 xgro_flow_hash(const struct xgro_flow_key *k, __u32 seed)
-{
-	__u64 s = (__u64)seed * 0x9e3779b97f4a7c15ull;
-	__u64 h, w[6];
+#define XGRO_HASH_SEED_MUL 0x9e3779b97f4a7c15ull
+/* Word i's term of the sum: the engine's fast path adds up once per seed
+ * the terms of the words it knows (xgro_hash_terms in user/engine). */
+#define XGRO_HASH_TERM(i, w, s)                                              \
+	(((w) ^ ((s) >> (i == 0 ? 0 : i == 1 ? 7 : i == 2 ? 13 : i == 3 ? 19 : \
+			 i == 4 ? 23 : 29))) *                                \
+	 (i == 0 ? 0xff51afd7ed558ccdull : i == 1 ? 0xc4ceb9fe1a85ec53ull :  \
+	  i == 2 ? 0x87c37b91114253d5ull : i == 3 ? 0x4cf5ad432745937full :  \
+	  i == 4 ? 0x52dce729da3ed2b5ull : 0x9e3779b97f4a7c15ull))
 
-	/* copied, not cast: the key is written field by field */
-	__builtin_memcpy(w, k, sizeof(w));
-	h = ((w[0] ^ s) * 0xff51afd7ed558ccdull) +
-	    ((w[1] ^ (s >> 7)) * 0xc4ceb9fe1a85ec53ull) +
-	    ((w[2] ^ (s >> 13)) * 0x87c37b91114253d5ull) +
-	    ((w[3] ^ (s >> 19)) * 0x4cf5ad432745937full) +
-	    ((w[4] ^ (s >> 23)) * 0x52dce729da3ed2b5ull) +
-	    ((w[5] ^ (s >> 29)) * 0x9e3779b97f4a7c15ull);
+static inline __u32 xgro_hash_final(__u64 h)
+{
 	h ^= h >> 31;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	return (__u32)h;
+}
+
+static inline __u32 xgro_flow_hash(const struct xgro_flow_key *k, __u32 seed)
+{
+	__u64 s = (__u64)seed * XGRO_HASH_SEED_MUL;
+	__u64 w[6];
+
+	/* copied, not cast: the key is written field by field */
+	__builtin_memcpy(w, k, sizeof(w));
+	return xgro_hash_final(XGRO_HASH_TERM(0, w[0], s) + XGRO_HASH_TERM(1, w[1], s) +
+			       XGRO_HASH_TERM(2, w[2], s) + XGRO_HASH_TERM(3, w[3], s) +
+			       XGRO_HASH_TERM(4, w[4], s) + XGRO_HASH_TERM(5, w[5], s));
 }
 
 /* Per-flow statistics in the per-CPU `flows` map. */

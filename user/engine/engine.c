@@ -103,6 +103,11 @@ struct xgro_ctx {
 	uint32_t age_head;
 	uint32_t age_tail;
 	bool heap;
+	/* xgro_flow_hash() for the fast path's keys: the seed's multiple and
+	 * the sum of the terms of the words such a key has fixed, by family
+	 * (4, 6) and protocol (TCP, UDP); hash_terms() sets them */
+	uint64_t hseed;
+	uint64_t hfixed[2][2];
 	struct xgro_engine_stats st;
 	struct xgro_out out;
 	struct iovec iov[2 + XGRO_MAX_SEGS];
@@ -170,6 +175,30 @@ size_t xgro_ctx_mem_size(const struct xgro_engine_config *cfg)
 	return l.total;
 }
 
+/* The terms of xgro_flow_hash() that fast_hash() need not compute: words
+ * 1, 3 and 5 of an IPv4 key (the upper address words, zero; family and
+ * protocol), word 5 of an IPv6 one. */
+static void hash_terms(struct xgro_ctx *ctx)
+{
+	uint64_t s = (uint64_t)ctx->cfg.seed * XGRO_HASH_SEED_MUL, w[6];
+
+	ctx->hseed = s;
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		for (unsigned udp = 0; udp < 2; udp++) {
+			struct xgro_flow_key k = {
+				.family = v6 ? 6 : 4,
+				.proto = udp ? PROTO_UDP : PROTO_TCP,
+			};
+
+			memcpy(w, &k, sizeof(w));
+			ctx->hfixed[v6][udp] = XGRO_HASH_TERM(5, w[5], s);
+			if (!v6)
+				ctx->hfixed[v6][udp] += XGRO_HASH_TERM(1, w[1], s) +
+							XGRO_HASH_TERM(3, w[3], s);
+		}
+	}
+}
+
 static struct xgro_ctx *ctx_init(void *mem, const struct xgro_engine_config *c,
 				 const struct layout *l, xgro_emit_fn emit,
 				 void *user)
@@ -178,6 +207,7 @@ static struct xgro_ctx *ctx_init(void *mem, const struct xgro_engine_config *c,
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = *c;
+	hash_terms(ctx);
 	ctx->emit = emit;
 	ctx->user = user;
 	ctx->flows = (struct flow *)((uint8_t *)mem + l->flows);
@@ -582,6 +612,7 @@ int xgro_ctx_reconfigure(struct xgro_ctx *ctx,
 	    c.no_udp_gso != ctx->cfg.no_udp_gso || c.seed != ctx->cfg.seed)
 		xgro_flush_all(ctx);
 	ctx->cfg = c;
+	hash_terms(ctx);
 	return 0;
 }
 
@@ -906,8 +937,9 @@ static inline unsigned fast_hash(const struct xgro_ctx *ctx,
 				 const struct xgro_pkt *p, uint32_t *hash)
 {
 	const uint8_t *d = p->data;
-	struct xgro_flow_key k;
+	uint64_t s = ctx->hseed, w0 = 0, w1, w2 = 0, w3, w4 = 0, h;
 	unsigned fam, l4;
+	uint8_t proto;
 
 	if (p->len < T_L4_V4 + 20)
 		return 0;
@@ -927,20 +959,26 @@ static inline unsigned fast_hash(const struct xgro_ctx *ctx,
 		*hash = p->hash;
 		return fam;
 	}
-	memset(&k, 0, sizeof(k));
+	/* the key's words as xgro_parse() would lay them out, read where
+	 * they sit: each copied into a zeroed word as the key holds it */
+	proto = d[fam == 4 ? T_L3 + 9 : T_L3 + 6];
+	if (proto != PROTO_TCP && proto != PROTO_UDP)
+		return 0;
+	memcpy(&w4, d + l4, 4); /* the ports; no VLAN */
+	h = XGRO_HASH_TERM(4, w4, s) + ctx->hfixed[fam == 6][proto == PROTO_UDP];
 	if (fam == 4) {
-		memcpy(&k.saddr[0], d + T_L3 + 12, 4);
-		memcpy(&k.daddr[0], d + T_L3 + 16, 4);
-		k.proto = d[T_L3 + 9];
+		memcpy(&w0, d + T_L3 + 12, 4);
+		memcpy(&w2, d + T_L3 + 16, 4);
+		h += XGRO_HASH_TERM(0, w0, s) + XGRO_HASH_TERM(2, w2, s);
 	} else {
-		memcpy(k.saddr, d + T_L3 + 8, 16);
-		memcpy(k.daddr, d + T_L3 + 24, 16);
-		k.proto = d[T_L3 + 6];
+		memcpy(&w0, d + T_L3 + 8, 8);
+		memcpy(&w1, d + T_L3 + 16, 8);
+		memcpy(&w2, d + T_L3 + 24, 8);
+		memcpy(&w3, d + T_L3 + 32, 8);
+		h += XGRO_HASH_TERM(0, w0, s) + XGRO_HASH_TERM(1, w1, s) +
+		     XGRO_HASH_TERM(2, w2, s) + XGRO_HASH_TERM(3, w3, s);
 	}
-	memcpy(&k.sport, d + l4, 2);
-	memcpy(&k.dport, d + l4 + 2, 2);
-	k.family = (uint8_t)fam;
-	*hash = xgro_flow_hash(&k, ctx->cfg.seed);
+	*hash = xgro_hash_final(h);
 	return fam;
 }
 
@@ -958,18 +996,23 @@ static inline v16 tmpl_diff(const uint8_t *d, const uint8_t *h,
 }
 
 /*
- * The header equal to the template where the mask says so; 48 <= len.
- * Straight-line up to 80 bytes (TCP/IPv4 with timestamps is 66), the last
- * step overlapping the one before so that no byte past len is read.
+ * The header equal to the template where the mask says so; 32 <= len
+ * (UDP/IPv4, the shortest, is 42). Straight-line up to 80 bytes (TCP/IPv4
+ * with timestamps is 66), the last step overlapping the one before so that
+ * no byte past len is read.
  */
 static inline bool tmpl_equal(const uint8_t *d, const uint8_t *h,
 			      const uint8_t *m, uint32_t len)
 {
 	v16 acc = tmpl_diff(d, h, m, 0) | tmpl_diff(d, h, m, 16) |
-		  tmpl_diff(d, h, m, 32) | tmpl_diff(d, h, m, len - 16);
+		  tmpl_diff(d, h, m, len - 16);
 	uint64_t x[2];
 
-	for (uint32_t o = 48; o + 16 < len; o += 16)
+	if (len > 48)
+		acc |= tmpl_diff(d, h, m, 32);
+	if (len > 64)
+		acc |= tmpl_diff(d, h, m, 48);
+	for (uint32_t o = 64; o + 16 < len; o += 16)
 		acc |= tmpl_diff(d, h, m, o);
 	memcpy(x, &acc, 16);
 	return !(x[0] | x[1]);
@@ -1003,8 +1046,13 @@ static inline struct flow *fast_match(struct xgro_ctx *ctx,
 	l4 = d + f->l4_off;
 	if (!f->ipv6) {
 		l3_len = ld16(l3 + 2);
-		if (fold64((uint64_t)f->ip_sum + ldn16(l3 + 2) + ldn16(l3 + 4) +
-			   ldn16(l3 + 10)) != 0xffff)
+		/* four 16-bit terms: two folds are enough */
+		uint32_t c = f->ip_sum + ldn16(l3 + 2) + ldn16(l3 + 4) +
+			     ldn16(l3 + 10);
+
+		c = (c & 0xffff) + (c >> 16);
+		c = (c & 0xffff) + (c >> 16);
+		if (c != 0xffff)
 			return NULL;
 	} else {
 		l3_len = 40u + ld16(l3 + 4);
