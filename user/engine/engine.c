@@ -499,14 +499,18 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	o->key = &f->key;
 	ctx->iov[1].iov_base = f->hdr;
 	ctx->iov[1].iov_len = f->hdr_len;
-	for (n = 0; n < f->nsegs; n++) {
-		const struct seg *s =
-			&ctx->chunks[f->chunk[n / CHUNK_SEGS]].s[n % CHUNK_SEGS];
+	for (n = 0; n < f->nsegs; n += CHUNK_SEGS) {
+		const struct seg *s = ctx->chunks[f->chunk[n / CHUNK_SEGS]].s;
+		uint32_t k = f->nsegs - n < CHUNK_SEGS ? f->nsegs - n : CHUNK_SEGS;
+		struct iovec *v = &ctx->iov[2 + n];
 
-		ctx->iov[2 + n].iov_base = (void *)s->pay;
-		ctx->iov[2 + n].iov_len = f->gso_size;
-		ctx->handles[n] = s->handle;
+		for (uint32_t j = 0; j < k; j++) {
+			v[j].iov_base = (void *)s[j].pay;
+			v[j].iov_len = f->gso_size;
+			ctx->handles[n + j] = s[j].handle;
+		}
 	}
+	n = f->nsegs;
 	ctx->iov[1 + n].iov_len = f->last_len;
 	o->iovcnt = 2 + n;
 	o->nhandles = n;
@@ -1190,6 +1194,37 @@ static void parse_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p,
 				xgro_flow_hash(&pi->key, ctx->cfg.seed);
 }
 
+/* The merge step of one frame: fast_hash() said whether it may be the next
+ * of a held flow (hash then set), else pi and hash are the parser's. */
+static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
+					 const struct xgro_pkt *p, bool more,
+					 bool fast, uint32_t hash,
+					 struct pinfo *pi, uint64_t now_ns)
+{
+	/* verify reads every byte: the next frame's come in while this
+	 * one's are summed */
+	if (ctx->cfg.csum_mode == XGRO_CSUM_VERIFY && more && p[1].len > 128)
+		prefetch_lines(p[1].data + 128, (p[1].len - 128 + 63) / 64);
+	if (fast) {
+		/* a local, not pi: it can live in registers */
+		struct pinfo fp;
+		struct flow *f = fast_match(ctx, p, hash, &fp);
+
+#ifdef XGRO_PARSE_CROSSCHECK
+		if (f)
+			fast_crosscheck(ctx, p, hash, f, &fp);
+#endif
+		if (f && feed_fast(ctx, f, p, &fp))
+			return;
+		parse_hash(ctx, p, pi, &hash);
+	}
+	feed_one(ctx, p, pi, hash, now_ns);
+}
+
+/* Up to this many flows the table stays in L1 and L2 (40 KiB of slots):
+ * nothing to prefetch, so one pass, without the groups' bookkeeping. */
+#define SMALL_TABLE 128
+
 void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	       uint64_t now_ns)
 {
@@ -1199,6 +1234,20 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	uint64_t bytes = 0;
 	bool try_fast = !xgro_fast_path_off;
 
+	if (ctx->cfg.max_flows <= SMALL_TABLE) {
+		for (unsigned i = 0; i < n; i++) {
+			const struct xgro_pkt *p = &pkts[i];
+			bool fa = try_fast && fast_hash(ctx, p, &hash[0]);
+
+			bytes += p->len;
+			if (!fa)
+				parse_hash(ctx, p, &pi[0], &hash[0]);
+			feed_frame(ctx, p, i + 1 < n, fa, hash[0], &pi[0], now_ns);
+		}
+		ctx->st.packets_in += n;
+		ctx->st.bytes_in += bytes;
+		return;
+	}
 	for (unsigned base = 0; base < n; base += GROUP) {
 		unsigned g = n - base < GROUP ? n - base : GROUP;
 
@@ -1235,30 +1284,9 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 				__builtin_prefetch(fl + 192);
 			}
 		}
-		for (unsigned i = 0; i < g; i++) {
-			const struct xgro_pkt *p = &pkts[base + i];
-
-			/* verify reads every byte: the next frame's come in
-			 * while this one's are summed */
-			if (ctx->cfg.csum_mode == XGRO_CSUM_VERIFY &&
-			    base + i + 1 < n && p[1].len > 128)
-				prefetch_lines(p[1].data + 128,
-					       (p[1].len - 128 + 63) / 64);
-			if (fast[i]) {
-				/* a local, not pi[i]: it can live in registers */
-				struct pinfo fp;
-				struct flow *f = fast_match(ctx, p, hash[i], &fp);
-
-#ifdef XGRO_PARSE_CROSSCHECK
-				if (f)
-					fast_crosscheck(ctx, p, hash[i], f, &fp);
-#endif
-				if (f && feed_fast(ctx, f, p, &fp))
-					continue;
-				parse_hash(ctx, p, &pi[i], &hash[i]);
-			}
-			feed_one(ctx, p, &pi[i], hash[i], now_ns);
-		}
+		for (unsigned i = 0; i < g; i++)
+			feed_frame(ctx, &pkts[base + i], base + i + 1 < n,
+				   fast[i], hash[i], &pi[i], now_ns);
 	}
 	ctx->st.packets_in += n;
 	ctx->st.bytes_in += bytes;
