@@ -42,18 +42,23 @@ struct chunk {
 	struct seg s[CHUNK_SEGS];
 };
 
+/*
+ * A held flow's slot, in the order a frame of it reads the slot: the key
+ * (can_merge() reads its protocol), the merge state, the chunks and the
+ * header template, so that for TCP/IPv4 with timestamps (a 66-byte
+ * header, bytes 120..185) a frame touches 3 lines, the ones xgro_feed()
+ * prefetches. What only start and flush need comes last.
+ */
 struct flow {
-	uint32_t hash;
-	uint32_t prev; /* age list */
-	uint32_t next; /* age list, or free list */
+	struct xgro_flow_key key;
 	uint32_t l3_len; /* merged IP length so far */
 	uint32_t pay_total;
 	uint32_t next_seq;
 	uint32_t fold_sum; /* fold mode: payload sums, offsets applied */
+	uint32_t ip_sum; /* IPv4 header sum but length, ID and checksum */
 	uint16_t nsegs;
 	uint16_t gso_size;
 	uint16_t last_len;
-	uint16_t pad16;
 	uint16_t first_id;
 	uint16_t next_id;
 	uint8_t id_mode;
@@ -63,17 +68,19 @@ struct flow {
 	uint8_t psh;
 	uint8_t ipv6;
 	uint8_t tmpl; /* enum tmpl: which mask the fast path compares with */
-	uint8_t pad;
-	uint32_t ip_sum; /* IPv4 header sum but length, ID and checksum */
-	uint64_t start_ns;
-	/* the lines a frame of a held flow touches come first, and
-	 * xgro_feed() prefetches them: this one, the key (can_merge() reads
-	 * its protocol) with the chunks, and the header (66 bytes for
-	 * TCP/IPv4 with timestamps, within lines 2 and 3) */
-	struct xgro_flow_key key;
+	uint8_t pad[3];
 	uint32_t chunk[FLOW_CHUNKS]; /* segment records, CHUNK_SEGS each */
 	uint8_t hdr[XGRO_MAX_HDR];
+	uint32_t hash;
+	uint32_t prev; /* age list */
+	uint32_t next; /* age list, or free list */
+	uint32_t pad2;
+	uint64_t start_ns;
 } __attribute__((aligned(64)));
+#define FLOW_HOT_LINES 3
+_Static_assert(offsetof(struct flow, hdr) == 120 &&
+		       offsetof(struct flow, hdr) + 66 <= 64 * FLOW_HOT_LINES,
+	       "a 66-byte header in the hot lines");
 _Static_assert(sizeof(struct flow) == 320, "flow slot size");
 /* flush_flow() counts reasons by indexing from flush_psh */
 _Static_assert(offsetof(struct xgro_engine_stats, flush_explicit) ==
@@ -1278,10 +1285,7 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 				const uint8_t *fl =
 					(const uint8_t *)&ctx->flows[b->idx1 - 1];
 
-				__builtin_prefetch(fl);
-				__builtin_prefetch(fl + 64);
-				__builtin_prefetch(fl + 128);
-				__builtin_prefetch(fl + 192);
+				prefetch_lines(fl, FLOW_HOT_LINES);
 			}
 		}
 		for (unsigned i = 0; i < g; i++)
