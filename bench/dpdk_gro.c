@@ -138,8 +138,8 @@ int dpdk_run(const struct trace *t, bool burst, double secs, double cap_secs,
 	return 0;
 }
 
-int dpdk_hot(const struct xgro_pkt *pk, unsigned n, unsigned flows,
-	     long rounds, unsigned long *outs)
+int dpdk_hot(const struct xgro_pkt *pk, unsigned n, unsigned flows, long rounds,
+	     unsigned long *outs)
 {
 	struct rte_gro_param p = {
 		.gro_types = RTE_GRO_TCP_IPV4,

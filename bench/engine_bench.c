@@ -206,16 +206,20 @@ static int csum_bench(bool json)
 			if (impls[k].avx2 && !xgro_csum_have_avx2())
 				continue;
 			for (int rep = 0; rep < 5; rep++) {
-				uint64_t c0 = tsc(), t0 = bench_now_ns(), c1, t1;
+				uint64_t c0 = tsc(), t0 = bench_now_ns(), c1,
+					 t1;
 				uint32_t acc = 0;
 
 				for (uint64_t i = 0; i < iters; i++)
-					acc += impls[k].fn(buf + 34, lens[l], acc & 1);
+					acc += impls[k].fn(buf + 34, lens[l],
+							   acc & 1);
 				c1 = tsc();
 				t1 = bench_now_ns();
 				csum_sink = acc;
-				if ((double)lens[l] * iters / (c1 - c0) > best_bpc)
-					best_bpc = (double)lens[l] * iters / (c1 - c0);
+				if ((double)lens[l] * iters / (c1 - c0) >
+				    best_bpc)
+					best_bpc = (double)lens[l] * iters /
+						   (c1 - c0);
 				if ((double)(t1 - t0) / iters < best_ns)
 					best_ns = (double)(t1 - t0) / iters;
 			}
@@ -226,9 +230,9 @@ static int csum_bench(bool json)
 				       lens[l], impls[k].name, best_bpc,
 				       lens[l] / best_ns, best_ns);
 			else
-				printf("%6u  %-8s %10.2f %8.2f %9.2f\n", lens[l],
-				       impls[k].name, best_bpc, lens[l] / best_ns,
-				       best_ns);
+				printf("%6u  %-8s %10.2f %8.2f %9.2f\n",
+				       lens[l], impls[k].name, best_bpc,
+				       lens[l] / best_ns, best_ns);
 		}
 	}
 	return 0;
@@ -236,17 +240,23 @@ static int csum_bench(bool json)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xgro-bench [--flows LIST] [--impl LIST] [--secs S] [--cap S]\n"
-		"                  [--repeat N] [--json] [--csum]\n"
-		"  --flows LIST  flow counts (default 1,8,64,1024,16384,65536)\n"
-		"  --impl LIST   xgro,xgro-hinted,xgro-verify,xgro-fold,dpdk-heavy,\n"
-		"                dpdk-burst (xgro-hinted: fed the XDP program's hints)\n"
-		"  --secs S      measure each run for at least S seconds (0.3)\n"
-		"  --cap S       stop a slow DPDK run after S seconds (2)\n"
-		"  --repeat N    runs per row, interleaved; the median is shown (3)\n"
-		"  --json        one JSON object per row\n"
-		"  --csum        the checksum alone: bytes per cycle per implementation\n");
+	fprintf(f, "usage: xgro-bench [--flows LIST] [--impl LIST] [--secs S] "
+		   "[--cap S]\n"
+		   "                  [--repeat N] [--json] [--csum]\n"
+		   "  --flows LIST  flow counts (default "
+		   "1,8,64,1024,16384,65536)\n"
+		   "  --impl LIST   "
+		   "xgro,xgro-hinted,xgro-verify,xgro-fold,dpdk-heavy,\n"
+		   "                dpdk-burst (xgro-hinted: fed the XDP "
+		   "program's hints)\n"
+		   "  --secs S      measure each run for at least S seconds "
+		   "(0.3)\n"
+		   "  --cap S       stop a slow DPDK run after S seconds (2)\n"
+		   "  --repeat N    runs per row, interleaved; the median is "
+		   "shown (3)\n"
+		   "  --json        one JSON object per row\n"
+		   "  --csum        the checksum alone: bytes per cycle per "
+		   "implementation\n");
 }
 
 #define MAXREP 15
@@ -391,8 +401,9 @@ int main(int argc, char **argv)
 				if (!on[i])
 					continue;
 				if (w->kind == 0)
-					err = xgro_run(&t, w->csum, w->hinted, secs,
-						       &res[i][rep], &mem[i]);
+					err = xgro_run(&t, w->csum, w->hinted,
+						       secs, &res[i][rep],
+						       &mem[i]);
 #ifdef XGRO_HAVE_DPDK
 				else
 					err = dpdk_run(&t, w->kind == 2, secs, cap,

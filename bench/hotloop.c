@@ -56,7 +56,10 @@ int main(int argc, char **argv)
 	double t0;
 
 	if (argc != 4)
-		return fprintf(stderr, "usage: hotloop FLOWS verify|fold|trust|hinted|dpdk FRAMES\n"), 2;
+		return fprintf(stderr,
+			       "usage: hotloop FLOWS "
+			       "verify|fold|trust|hinted|dpdk FRAMES\n"),
+		       2;
 	nfl = (unsigned)atoi(argv[1]);
 	for (unsigned i = 0; i < M_NONE; i++)
 		if (!strcmp(argv[2], modes[i]))

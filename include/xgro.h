@@ -54,14 +54,27 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_flow_key) == 48, "flow key size");
  * the six multiplies are independent, so it costs a few nanoseconds.
  */
 #define XGRO_HASH_SEED_MUL 0x9e3779b97f4a7c15ull
-/* Word i's term of the sum: the engine's fast path adds up once per seed
- * the terms of the words it knows (xgro_hash_terms in user/engine). */
-#define XGRO_HASH_TERM(i, w, s)                                              \
-	(((w) ^ ((s) >> (i == 0 ? 0 : i == 1 ? 7 : i == 2 ? 13 : i == 3 ? 19 : \
-			 i == 4 ? 23 : 29))) *                                \
-	 (i == 0 ? 0xff51afd7ed558ccdull : i == 1 ? 0xc4ceb9fe1a85ec53ull :  \
-	  i == 2 ? 0x87c37b91114253d5ull : i == 3 ? 0x4cf5ad432745937full :  \
-	  i == 4 ? 0x52dce729da3ed2b5ull : 0x9e3779b97f4a7c15ull))
+
+/* Word i's term of the sum (i a constant: the switch folds away). The
+ * engine's fast path adds up once per seed the terms of the words its
+ * keys have fixed (hash_terms() in user/engine/engine.c). */
+static inline __u64 xgro_hash_term(int i, __u64 w, __u64 s)
+{
+	switch (i) {
+	case 0:
+		return (w ^ s) * 0xff51afd7ed558ccdull;
+	case 1:
+		return (w ^ (s >> 7)) * 0xc4ceb9fe1a85ec53ull;
+	case 2:
+		return (w ^ (s >> 13)) * 0x87c37b91114253d5ull;
+	case 3:
+		return (w ^ (s >> 19)) * 0x4cf5ad432745937full;
+	case 4:
+		return (w ^ (s >> 23)) * 0x52dce729da3ed2b5ull;
+	default:
+		return (w ^ (s >> 29)) * 0x9e3779b97f4a7c15ull;
+	}
+}
 
 static inline __u32 xgro_hash_final(__u64 h)
 {
@@ -78,9 +91,10 @@ static inline __u32 xgro_flow_hash(const struct xgro_flow_key *k, __u32 seed)
 
 	/* copied, not cast: the key is written field by field */
 	__builtin_memcpy(w, k, sizeof(w));
-	return xgro_hash_final(XGRO_HASH_TERM(0, w[0], s) + XGRO_HASH_TERM(1, w[1], s) +
-			       XGRO_HASH_TERM(2, w[2], s) + XGRO_HASH_TERM(3, w[3], s) +
-			       XGRO_HASH_TERM(4, w[4], s) + XGRO_HASH_TERM(5, w[5], s));
+	return xgro_hash_final(
+		xgro_hash_term(0, w[0], s) + xgro_hash_term(1, w[1], s) +
+		xgro_hash_term(2, w[2], s) + xgro_hash_term(3, w[3], s) +
+		xgro_hash_term(4, w[4], s) + xgro_hash_term(5, w[5], s));
 }
 
 /* Per-flow statistics in the per-CPU `flows` map. */

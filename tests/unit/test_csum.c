@@ -51,7 +51,8 @@ static const char *sweep(csum_fn fn, uint32_t start)
 			got = xgro_csum_fold(fn(p, len, start));
 			if (got != ref_fold(ref)) {
 				snprintf(why, sizeof(why),
-					 "alignment %zu length %zu: %#x, not %#x",
+					 "alignment %zu length %zu: %#x, not "
+					 "%#x",
 					 a, len, got, ref_fold(ref));
 				return why;
 			}

@@ -82,7 +82,8 @@ static void run(struct rec *r, unsigned mode, bool slow, uint32_t max_size)
 		abort();
 	/* in bursts of 3, so that frames of one group see each other */
 	for (int i = 0; i < nf; i += 3)
-		xgro_feed(ctx, pkts + i, nf - i < 3 ? (unsigned)(nf - i) : 3, 0);
+		xgro_feed(ctx, pkts + i, nf - i < 3 ? (unsigned)(nf - i) : 3,
+			  0);
 	xgro_flush_all(ctx);
 	xgro_ctx_destroy(ctx);
 	xgro_fast_path_off = false;
@@ -160,17 +161,37 @@ static int fast_vs_slow(int family, int proto, void (*pre)(struct pg_flow *),
 	return first;
 }
 
-static void p_seq_gap(struct pg_flow *f) { f->seq += 1; }
-static void p_id_jump(struct pg_flow *f) { f->ip_id += 3; }
-static void p_pad(struct pg_flow *f) { f->pad = 6; }
-static void p_psh(struct pg_flow *f) { f->flags |= 0x08; }
+static void p_seq_gap(struct pg_flow *f)
+{
+	f->seq += 1;
+}
+static void p_id_jump(struct pg_flow *f)
+{
+	f->ip_id += 3;
+}
+static void p_pad(struct pg_flow *f)
+{
+	f->pad = 6;
+}
+static void p_psh(struct pg_flow *f)
+{
+	f->flags |= 0x08;
+}
 
-static void q_ip_csum(struct xgro_pkt *p, uint8_t *d) { (void)p; d[24] ^= 1; }
+static void q_ip_csum(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[24] ^= 1;
+}
 static void q_l4_csum(struct xgro_pkt *p, uint8_t *d)
 {
 	d[p->len - 1] ^= 0x40; /* the payload, as a bad link would */
 }
-static void q_truncate(struct xgro_pkt *p, uint8_t *d) { (void)d; p->len -= 10; }
+static void q_truncate(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)d;
+	p->len -= 10;
+}
 static void q_longer(struct xgro_pkt *p, uint8_t *d)
 {
 	/* ten bytes more in the IP length than the flow's segments, frame
@@ -199,8 +220,16 @@ static void q_no_payload(struct xgro_pkt *p, uint8_t *d)
 	d[25] = (uint8_t)~s;
 	p->len = 14u + tot;
 }
-static void q_udp_len(struct xgro_pkt *p, uint8_t *d) { (void)p; d[39] -= 2; }
-static void q_udp_zero(struct xgro_pkt *p, uint8_t *d) { (void)p; d[40] = d[41] = 0; }
+static void q_udp_len(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[39] -= 2;
+}
+static void q_udp_zero(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[40] = d[41] = 0;
+}
 static void q_bad_hash(struct xgro_pkt *p, uint8_t *d)
 {
 	(void)d;
@@ -215,17 +244,22 @@ static void q_bad_l4_hint(struct xgro_pkt *p, uint8_t *d)
 	p->l4_off = 38;
 	p->flags = XGRO_PKT_OFFSETS;
 }
-static void q_v6_plen(struct xgro_pkt *p, uint8_t *d) { (void)p; d[19] += 4; }
+static void q_v6_plen(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[19] += 4;
+}
 
-#define CASE(name, fam, proto, pre, post, max)                              \
-	static void name(void)                                              \
-	{                                                                   \
-		for (int h = 0; h < 4; h++) {                               \
-			max_flows = h & 2 ? 1024 : 8;                       \
-			CHECKF(fast_vs_slow(fam, proto, pre, post, max, h & 1) >= 0, \
-			       "hints %d, %u flows", h & 1, max_flows);     \
-		}                                                           \
-		max_flows = 8;                                              \
+#define CASE(name, fam, proto, pre, post, max)                                 \
+	static void name(void)                                                 \
+	{                                                                      \
+		for (int h = 0; h < 4; h++) {                                  \
+			max_flows = h & 2 ? 1024 : 8;                          \
+			CHECKF(fast_vs_slow(fam, proto, pre, post, max,        \
+					    h & 1) >= 0,                       \
+			       "hints %d, %u flows", h & 1, max_flows);        \
+		}                                                              \
+		max_flows = 8;                                                 \
 	}
 
 static void base_merges(void)

@@ -690,8 +690,8 @@ static void random_tcp_only(void)
  * outcome, only the cost */
 static void random_slow_path(void)
 {
-	many((struct run_cfg){ .flows = 24, .npkts = 5000, .corrupt = true,
-			       .slow = true });
+	many((struct run_cfg){
+		.flows = 24, .npkts = 5000, .corrupt = true, .slow = true });
 	many((struct run_cfg){ .flows = 24,
 			       .npkts = 5000,
 			       .corrupt = true,

@@ -105,7 +105,7 @@ uint32_t xgro_csum_scalar(const void *buf, size_t len, uint32_t sum)
  * so 32 KiB (1024 steps, 256 per accumulator) cannot overflow it.
  */
 __attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p,
-							  size_t len)
+							 size_t len)
 {
 	const __m256i bias = _mm256_set1_epi16((short)0x8000);
 	const __m256i one = _mm256_set1_epi16(1);
@@ -113,12 +113,14 @@ __attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p,
 	__m128i x;
 	int64_t steps = 0, s;
 
-#define STEP(acc, off)                                                      \
-	acc = _mm256_add_epi32(                                             \
-		acc, _mm256_madd_epi16(_mm256_xor_si256(_mm256_loadu_si256( \
-						    (const __m256i *)(p + off)), \
-							bias),                  \
-				       one))
+#define STEP(acc, off)                                                         \
+	acc = _mm256_add_epi32(                                                \
+		acc,                                                           \
+		_mm256_madd_epi16(                                             \
+			_mm256_xor_si256(_mm256_loadu_si256(                   \
+						 (const __m256i *)(p + off)),  \
+					 bias),                                \
+			one))
 	for (; len >= 128; p += 128, len -= 128, steps += 4) {
 		STEP(a0, 0);
 		STEP(a1, 32);
@@ -128,10 +130,12 @@ __attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p,
 	for (; len >= 32; p += 32, len -= 32, steps++)
 		STEP(a0, 0);
 #undef STEP
-	a0 = _mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3));
+	a0 = _mm256_add_epi32(_mm256_add_epi32(a0, a1),
+			      _mm256_add_epi32(a2, a3));
 	/* signed lanes: widen with their sign, then add up */
-	a0 = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(a0)),
-			      _mm256_cvtepi32_epi64(_mm256_extracti128_si256(a0, 1)));
+	a0 = _mm256_add_epi64(
+		_mm256_cvtepi32_epi64(_mm256_castsi256_si128(a0)),
+		_mm256_cvtepi32_epi64(_mm256_extracti128_si256(a0, 1)));
 	x = _mm_add_epi64(_mm256_castsi256_si128(a0),
 			  _mm256_extracti128_si256(a0, 1));
 	s = _mm_cvtsi128_si64(x) + _mm_extract_epi64(x, 1);

@@ -10,11 +10,11 @@
  * its segment records in order; held_frames counts against max_frames,
  * the held-frame budget. Chunks, not a linked list of records: appending
  * needs no load of the previous record and a flush reads whole lines, which
- * at 65,536 flows, every record out of cache, was a miss per frame. Lookup is linear probing on
- * the seeded flow hash with backward-shift deletion (no tombstones, so
- * probe lengths stay short under churn). Held flows also sit on a list in
- * the order they started: the head is the oldest, which makes age expiry,
- * eviction and budget flushes O(1) each.
+ * at 65,536 flows, every record out of cache, was a miss per frame. Lookup is
+ * linear probing on the seeded flow hash with backward-shift deletion (no
+ * tombstones, so probe lengths stay short under churn). Held flows also sit on
+ * a list in the order they started: the head is the oldest, which makes age
+ * expiry, eviction and budget flushes O(1) each.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -55,7 +55,7 @@ struct flow {
 	uint32_t pay_total;
 	uint32_t next_seq;
 	uint32_t fold_sum; /* fold mode: payload sums, offsets applied */
-	uint32_t ip_sum; /* IPv4 header sum but length, ID and checksum */
+	uint32_t ip_sum;   /* IPv4 header sum but length, ID and checksum */
 	uint16_t nsegs;
 	uint16_t gso_size;
 	uint16_t last_len;
@@ -143,7 +143,8 @@ static void get_layout(const struct xgro_engine_config *c, struct layout *l)
 	l->buckets = l->flows + (size_t)c->max_flows * sizeof(struct flow);
 	/* enough whatever the split: a flow of n segments takes at most
 	 * n / CHUNK_SEGS + 1 chunks */
-	l->nchunks = c->max_flows + (c->max_frames + CHUNK_SEGS - 1) / CHUNK_SEGS;
+	l->nchunks =
+		c->max_flows + (c->max_frames + CHUNK_SEGS - 1) / CHUNK_SEGS;
 	l->chunks = align64(l->buckets + (size_t)nb * sizeof(struct bucket));
 	l->stack = l->chunks + (size_t)l->nchunks * sizeof(struct chunk);
 	l->total = align64(l->stack + (size_t)l->nchunks * sizeof(uint32_t));
@@ -198,10 +199,11 @@ static void hash_terms(struct xgro_ctx *ctx)
 			};
 
 			memcpy(w, &k, sizeof(w));
-			ctx->hfixed[v6][udp] = XGRO_HASH_TERM(5, w[5], s);
+			ctx->hfixed[v6][udp] = xgro_hash_term(5, w[5], s);
 			if (!v6)
-				ctx->hfixed[v6][udp] += XGRO_HASH_TERM(1, w[1], s) +
-							XGRO_HASH_TERM(3, w[3], s);
+				ctx->hfixed[v6][udp] +=
+					xgro_hash_term(1, w[1], s) +
+					xgro_hash_term(3, w[3], s);
 		}
 	}
 }
@@ -508,7 +510,8 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	ctx->iov[1].iov_len = f->hdr_len;
 	for (n = 0; n < f->nsegs; n += CHUNK_SEGS) {
 		const struct seg *s = ctx->chunks[f->chunk[n / CHUNK_SEGS]].s;
-		uint32_t k = f->nsegs - n < CHUNK_SEGS ? f->nsegs - n : CHUNK_SEGS;
+		uint32_t k =
+			f->nsegs - n < CHUNK_SEGS ? f->nsegs - n : CHUNK_SEGS;
 		struct iovec *v = &ctx->iov[2 + n];
 
 		for (uint32_t j = 0; j < k; j++) {
@@ -633,7 +636,8 @@ int xgro_ctx_reconfigure(struct xgro_ctx *ctx,
  * path a fifth of its instructions (make profile-engine). */
 #define HOT_INLINE __attribute__((always_inline))
 static inline int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
-			    const uint8_t *d, const struct pinfo *pi) HOT_INLINE;
+			    const uint8_t *d,
+			    const struct pinfo *pi) HOT_INLINE;
 static inline void merge(struct xgro_ctx *ctx, struct flow *f,
 			 const struct xgro_pkt *pkt, const struct pinfo *pi,
 			 uint16_t fold) HOT_INLINE;
@@ -668,12 +672,13 @@ static bool l4_csum_ok(const uint8_t *d, const struct pinfo *pi)
 /* The checksum mode's work on a candidate: false when its L4 checksum is
  * bad (verify), else true with the payload sum for fold mode in *fold. */
 static inline HOT_INLINE bool csum_check(const struct xgro_ctx *ctx,
-					  const uint8_t *d,
-					  const struct pinfo *pi, uint16_t *fold)
+					 const uint8_t *d,
+					 const struct pinfo *pi, uint16_t *fold)
 {
 	if (ctx->cfg.csum_mode == XGRO_CSUM_TRUST)
 		return true;
-	if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD && pi->key.proto == PROTO_TCP) {
+	if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD &&
+	    pi->key.proto == PROTO_TCP) {
 		*fold = fold_payload_sum(d, pi);
 		return true;
 	}
@@ -905,7 +910,7 @@ __attribute__((constructor)) static void tmpl_init(void)
 		if (v6) {
 			mask_clear(m, T_L3 + 4, 2); /* payload length */
 		} else {
-			mask_clear(m, T_L3 + 2, 4); /* total length, ID */
+			mask_clear(m, T_L3 + 2, 4);  /* total length, ID */
 			mask_clear(m, T_L3 + 10, 2); /* header checksum */
 		}
 		if (t == T_TCP4 || t == T_TCP6) {
@@ -976,18 +981,19 @@ static inline unsigned fast_hash(const struct xgro_ctx *ctx,
 	if (proto != PROTO_TCP && proto != PROTO_UDP)
 		return 0;
 	memcpy(&w4, d + l4, 4); /* the ports; no VLAN */
-	h = XGRO_HASH_TERM(4, w4, s) + ctx->hfixed[fam == 6][proto == PROTO_UDP];
+	h = xgro_hash_term(4, w4, s) +
+	    ctx->hfixed[fam == 6][proto == PROTO_UDP];
 	if (fam == 4) {
 		memcpy(&w0, d + T_L3 + 12, 4);
 		memcpy(&w2, d + T_L3 + 16, 4);
-		h += XGRO_HASH_TERM(0, w0, s) + XGRO_HASH_TERM(2, w2, s);
+		h += xgro_hash_term(0, w0, s) + xgro_hash_term(2, w2, s);
 	} else {
 		memcpy(&w0, d + T_L3 + 8, 8);
 		memcpy(&w1, d + T_L3 + 16, 8);
 		memcpy(&w2, d + T_L3 + 24, 8);
 		memcpy(&w3, d + T_L3 + 32, 8);
-		h += XGRO_HASH_TERM(0, w0, s) + XGRO_HASH_TERM(1, w1, s) +
-		     XGRO_HASH_TERM(2, w2, s) + XGRO_HASH_TERM(3, w3, s);
+		h += xgro_hash_term(0, w0, s) + xgro_hash_term(1, w1, s) +
+		     xgro_hash_term(2, w2, s) + xgro_hash_term(3, w3, s);
 	}
 	*hash = xgro_hash_final(h);
 	return fam;
@@ -1103,8 +1109,9 @@ static void fast_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
 	fast.pad3 = slow.pad3 = 0;
 	if (memcmp(&slow, &fast, sizeof(slow)))
 		__builtin_trap();
-	h = (p->flags & XGRO_PKT_HASH) ? p->hash :
-					 xgro_flow_hash(&slow.key, ctx->cfg.seed);
+	h = (p->flags & XGRO_PKT_HASH)
+		    ? p->hash
+		    : xgro_flow_hash(&slow.key, ctx->cfg.seed);
 	if (h != hash || lookup(ctx, h, &slow.key) != f)
 		__builtin_trap();
 }
@@ -1145,7 +1152,8 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 		break;
 	}
 	f = lookup(ctx, hash, &pi->key);
-	if (pi->status == P_CANDIDATE && !csum_check(ctx, pkt->data, pi, &fold)) {
+	if (pi->status == P_CANDIDATE &&
+	    !csum_check(ctx, pkt->data, pi, &fold)) {
 		if (f)
 			flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
 		emit_alone(ctx, pkt, pi, XGRO_ALONE_CSUM_BAD);
@@ -1196,9 +1204,9 @@ static void parse_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p,
 	parse_frame(p, ctx->cfg.protos, !ctx->cfg.no_udp_gso, pi);
 	*hash = 0;
 	if (pi->status == P_CANDIDATE || pi->status == P_UNMERGEABLE)
-		*hash = (p->flags & XGRO_PKT_HASH) ?
-				p->hash :
-				xgro_flow_hash(&pi->key, ctx->cfg.seed);
+		*hash = (p->flags & XGRO_PKT_HASH)
+				? p->hash
+				: xgro_flow_hash(&pi->key, ctx->cfg.seed);
 }
 
 /* The merge step of one frame: fast_hash() said whether it may be the next
@@ -1249,7 +1257,8 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 			bytes += p->len;
 			if (!fa)
 				parse_hash(ctx, p, &pi[0], &hash[0]);
-			feed_frame(ctx, p, i + 1 < n, fa, hash[0], &pi[0], now_ns);
+			feed_frame(ctx, p, i + 1 < n, fa, hash[0], &pi[0],
+				   now_ns);
 		}
 		ctx->st.packets_in += n;
 		ctx->st.bytes_in += bytes;
