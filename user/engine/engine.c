@@ -1250,6 +1250,9 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	bool try_fast = !xgro_fast_path_off;
 
 	if (ctx->cfg.max_flows <= SMALL_TABLE) {
+		/* the headers, out of L1 when a burst comes in */
+		for (unsigned i = 0; i < n; i++)
+			prefetch_lines(pkts[i].data, 2);
 		for (unsigned i = 0; i < n; i++) {
 			const struct xgro_pkt *p = &pkts[i];
 			bool fa = try_fast && fast_hash(ctx, p, &hash[0]);
