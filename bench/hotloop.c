@@ -7,7 +7,8 @@
  * DPDK, rte_gro_reassemble and rte_gro_timeout_flush) are counted, so the
  * untimed setup of either side (header restore, mbuf reset) is not.
  *   hotloop FLOWS verify|fold|trust|hinted|dpdk FRAMES
- * hinted is trust fed the hash and offsets the XDP program writes.
+ * hinted is trust fed the hash and offsets the XDP program writes;
+ * HOT_SLOW=1 in the environment sends every frame down the slow path.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +18,9 @@
 #include "bench.h"
 #include "hint.h"
 #include "hotloop.h"
+#include "internal.h" /* xgro_fast_path_off */
 #include "pktgen.h"
 #include "xgro_engine.h"
-
-extern bool xgro_fast_path_off; /* user/engine/internal.h */
 
 static unsigned long outs;
 
