@@ -219,18 +219,23 @@ $(BUILD)/bench/cpumap.bpf.o: bench/cpumap.bpf.c
 	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
 
 # Instructions per frame of the engine, from callgrind (valgrind 3.19
-# reads DWARF 4, not clang's default 5). FLOWS=1 MODE=trust by default.
-$(BUILD)/profile/hotloop: bench/hotloop.c $(ENGINE_SRC) tests/lib/pktgen.c $(HDRS)
+# reads DWARF 4, not clang's default 5): xgro in each mode and DPDK's
+# heavyweight mode on the same frames, side by side (scripts/profile-engine.sh).
+# FLOWS=1,8 by default; MODE=trust adds the trust mode's top functions.
+HOT_DEPS := bench/hotloop.c bench/hotloop.h bench/hint.h bench/bench.h $(ENGINE_SRC) tests/lib/pktgen.c $(HDRS)
+$(BUILD)/profile/hotloop: $(HOT_DEPS) $(if $(DPDK_LIBS),bench/dpdk_gro.c)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) -O2 -gdwarf-4 $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c -o $@
+	$(Q)$(CC) -O2 -gdwarf-4 $(XCFLAGS) -Ibench $(BENCH_DEF) -c bench/hotloop.c -o $(BUILD)/profile/hotloop.o
+ifneq ($(DPDK_LIBS),)
+	$(Q)$(CC) -O2 -gdwarf-4 -D_GNU_SOURCE -Wall -Wextra -Iinclude -Itests/lib -Ibench $(DPDK_CFLAGS) \
+		-c bench/dpdk_gro.c -o $(BUILD)/profile/dpdk_gro.o
+endif
+	$(Q)$(CC) -O2 -gdwarf-4 $(XCFLAGS) $(BUILD)/profile/hotloop.o $(if $(DPDK_LIBS),$(BUILD)/profile/dpdk_gro.o) \
+		$(ENGINE_SRC) tests/lib/pktgen.c $(DPDK_LIBS) -o $@
 
 profile-engine: $(BUILD)/profile/hotloop
-	valgrind --tool=callgrind --callgrind-out-file=$(BUILD)/profile/callgrind.out \
-		$(BUILD)/profile/hotloop $(or $(FLOWS),1) $(or $(MODE),trust) 200000 2>&1 | \
-		awk '/refs:/ { gsub(",", "", $$4); printf "instructions per frame: %.0f\n", $$4 / 200000 } \
-		     /^frames/ { print }'
-	callgrind_annotate $(BUILD)/profile/callgrind.out | sed -n '/file:function/,+12p'
+	$(Q)scripts/profile-engine.sh $(BUILD)/profile $(or $(FLOWS),1,8) $(MODE)
 
 # The end-to-end benchmark, then the engine's.
 bench: deps-bench

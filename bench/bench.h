@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 
 #define BENCH_STRIDE 2176 /* a DPDK mbuf's footprint: 34 lines, so headers spread over cache sets */
 #define BENCH_HEADROOM 128
@@ -50,12 +52,40 @@ static inline uint32_t burst_len(const struct trace *t, uint32_t i,
 	return k;
 }
 
-uint64_t bench_now_ns(void);
-void trace_restore(const struct trace *t, uint32_t first, uint32_t n);
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Puts the headers back and brings each frame into cache, as a frame the
+ * kernel has just written into a umem (or a NIC into LLC) would be. */
+static inline void trace_restore(const struct trace *t, uint32_t first,
+				 uint32_t n)
+{
+	volatile uint8_t sink = 0;
+
+	for (uint32_t i = first; i < first + n; i++) {
+		uint8_t *f = trace_frame(t, i);
+
+		memcpy(f, t->hdr + (size_t)i * t->hdr_len, t->hdr_len);
+		for (uint32_t o = 64; o < t->frame_len; o += 64)
+			sink = (uint8_t)(sink + f[o]);
+	}
+	(void)sink;
+}
 
 /* DPDK side (bench/dpdk_gro.c). */
 int dpdk_setup(void);
 int dpdk_run(const struct trace *t, bool burst, double secs, double cap_secs,
 	     struct result *r);
+/* bench/hotloop.c's loop for callgrind: n frames of `flows` flows (frame
+ * data BENCH_HEADROOM into a BENCH_STRIDE slot), 16 per flow, `rounds`
+ * times; only reassembly and flush are collected. */
+struct xgro_pkt;
+int dpdk_hot(const struct xgro_pkt *pk, unsigned n, unsigned flows,
+	     long rounds, unsigned long *outs);
 
 #endif

@@ -21,34 +21,15 @@
 #include <time.h>
 
 #include "bench.h"
+#include "hint.h"
 #include "pktgen.h"
+#include "internal.h" /* the checksum's implementations, for --csum */
 #include "xgro_engine.h"
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #define PAYLOAD 1448
-
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Puts the headers back and brings each frame into cache, as a frame the
- * kernel has just written into a umem (or a NIC into LLC) would be. */
-void trace_restore(const struct trace *t, uint32_t first, uint32_t n)
-{
-	volatile uint8_t sink = 0;
-
-	for (uint32_t i = first; i < first + n; i++) {
-		uint8_t *f = trace_frame(t, i);
-
-		memcpy(f, t->hdr + (size_t)i * t->hdr_len, t->hdr_len);
-		for (uint32_t o = 64; o < t->frame_len; o += 64)
-			sink = (uint8_t)(sink + f[o]);
-	}
-	(void)sink;
-}
 
 static int trace_build(struct trace *t, uint32_t flows)
 {
@@ -125,8 +106,8 @@ static void count_emit(void *user, const struct xgro_out *o)
 	c->outs++;
 }
 
-static int xgro_run(const struct trace *t, unsigned csum, double secs,
-		    struct result *r, size_t *mem)
+static int xgro_run(const struct trace *t, unsigned csum, bool hinted,
+		    double secs, struct result *r, size_t *mem)
 {
 	struct xgro_engine_config cfg = {
 		.max_flows = t->flows,
@@ -150,6 +131,10 @@ static int xgro_run(const struct trace *t, unsigned csum, double secs,
 		pk[i].data = trace_frame(t, i);
 		pk[i].len = t->frame_len;
 		pk[i].handle = i;
+		/* untimed, like DPDK's mbuf lengths and packet type: what
+		 * the XDP program hands the worker in struct xgro_meta */
+		if (hinted)
+			bench_hint(&pk[i], cfg.seed);
 	}
 	memset(r, 0, sizeof(*r));
 	while (r->ns < secs * 1e9) {
@@ -177,17 +162,101 @@ static int xgro_run(const struct trace *t, unsigned csum, double secs,
 	return 0;
 }
 
+/*
+ * --csum: the checksum alone, cache-warm, each implementation the engine
+ * has, at 64, 512, 1448 and 9000 bytes from offset 34 of a 64-byte line
+ * (where a TCP/IPv4 header starts). Bytes per cycle of the TSC (the
+ * clock rdtsc counts; the core may run faster or slower than it), best of
+ * 5 runs of about 20 ms each.
+ */
+static uint64_t tsc(void)
+{
+#if defined(__x86_64__)
+	return __rdtsc();
+#else
+	return bench_now_ns();
+#endif
+}
+
+static volatile uint32_t csum_sink;
+
+static int csum_bench(bool json)
+{
+	static const uint32_t lens[] = { 64, 512, 1448, 9000 };
+	static const struct {
+		const char *name;
+		uint32_t (*fn)(const void *, size_t, uint32_t);
+		bool avx2;
+	} impls[] = {
+		{ "scalar", xgro_csum_scalar, false },
+		{ "avx2", xgro_csum_avx2, true },
+	};
+	static uint8_t buf[9000 + 128] __attribute__((aligned(64)));
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	if (!json)
+		printf("%6s  %-8s %10s %8s %9s\n", "bytes", "impl", "bytes/cyc",
+		       "GB/s", "ns/call");
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		for (size_t k = 0; k < sizeof(impls) / sizeof(impls[0]); k++) {
+			double best_bpc = 0, best_ns = 1e30;
+			uint64_t iters = 20000000 / lens[l] * 50;
+
+			if (impls[k].avx2 && !xgro_csum_have_avx2())
+				continue;
+			for (int rep = 0; rep < 5; rep++) {
+				uint64_t c0 = tsc(), t0 = bench_now_ns(), c1,
+					 t1;
+				uint32_t acc = 0;
+
+				for (uint64_t i = 0; i < iters; i++)
+					acc += impls[k].fn(buf + 34, lens[l],
+							   acc & 1);
+				c1 = tsc();
+				t1 = bench_now_ns();
+				csum_sink = acc;
+				if ((double)lens[l] * iters / (c1 - c0) >
+				    best_bpc)
+					best_bpc = (double)lens[l] * iters /
+						   (c1 - c0);
+				if ((double)(t1 - t0) / iters < best_ns)
+					best_ns = (double)(t1 - t0) / iters;
+			}
+			if (json)
+				printf("{\"csum_bytes\":%u,\"impl\":\"%s\","
+				       "\"bytes_per_cycle\":%.2f,\"gbps\":%.2f,"
+				       "\"ns\":%.2f}\n",
+				       lens[l], impls[k].name, best_bpc,
+				       lens[l] / best_ns, best_ns);
+			else
+				printf("%6u  %-8s %10.2f %8.2f %9.2f\n",
+				       lens[l], impls[k].name, best_bpc,
+				       lens[l] / best_ns, best_ns);
+		}
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xgro-bench [--flows LIST] [--impl LIST] [--secs S] [--cap S]\n"
-		"                  [--repeat N] [--json]\n"
-		"  --flows LIST  flow counts (default 1,8,64,1024,16384,65536)\n"
-		"  --impl LIST   xgro,xgro-verify,xgro-fold,dpdk-heavy,dpdk-burst\n"
-		"  --secs S      measure each run for at least S seconds (0.3)\n"
-		"  --cap S       stop a slow DPDK run after S seconds (2)\n"
-		"  --repeat N    runs per row, interleaved; the median is shown (3)\n"
-		"  --json        one JSON object per row\n");
+	fprintf(f, "usage: xgro-bench [--flows LIST] [--impl LIST] [--secs S] "
+		   "[--cap S]\n"
+		   "                  [--repeat N] [--json] [--csum]\n"
+		   "  --flows LIST  flow counts (default "
+		   "1,8,64,1024,16384,65536)\n"
+		   "  --impl LIST   "
+		   "xgro,xgro-hinted,xgro-verify,xgro-fold,dpdk-heavy,\n"
+		   "                dpdk-burst (xgro-hinted: fed the XDP "
+		   "program's hints)\n"
+		   "  --secs S      measure each run for at least S seconds "
+		   "(0.3)\n"
+		   "  --cap S       stop a slow DPDK run after S seconds (2)\n"
+		   "  --repeat N    runs per row, interleaved; the median is "
+		   "shown (3)\n"
+		   "  --json        one JSON object per row\n"
+		   "  --csum        the checksum alone: bytes per cycle per "
+		   "implementation\n");
 }
 
 #define MAXREP 15
@@ -221,14 +290,16 @@ struct row {
 	const char *impl;
 	int kind; /* 0 xgro, 1 dpdk heavy, 2 dpdk burst */
 	unsigned csum;
+	bool hinted; /* fed the XDP program's hash and offsets */
 };
 
 static const struct row rows[] = {
-	{ "xgro", 0, XGRO_CSUM_TRUST },
-	{ "xgro-verify", 0, XGRO_CSUM_VERIFY },
-	{ "xgro-fold", 0, XGRO_CSUM_FOLD },
-	{ "dpdk-heavy", 1, 0 },
-	{ "dpdk-burst", 2, 0 },
+	{ "xgro", 0, XGRO_CSUM_TRUST, false },
+	{ "xgro-hinted", 0, XGRO_CSUM_TRUST, true },
+	{ "xgro-verify", 0, XGRO_CSUM_VERIFY, false },
+	{ "xgro-fold", 0, XGRO_CSUM_FOLD, false },
+	{ "dpdk-heavy", 1, 0, false },
+	{ "dpdk-burst", 2, 0, false },
 };
 
 int main(int argc, char **argv)
@@ -240,14 +311,16 @@ int main(int argc, char **argv)
 		{ "cap", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "csum", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char flows_arg[256] = "1,8,64,1024,16384,65536";
-	char impl_arg[256] = "xgro,xgro-verify,xgro-fold,dpdk-heavy,dpdk-burst";
+	char impl_arg[256] =
+		"xgro,xgro-hinted,xgro-verify,xgro-fold,dpdk-heavy,dpdk-burst";
 	double secs = 0.3, cap = 2;
 	int repeat = 3;
-	bool json = false, have_dpdk = false;
+	bool json = false, have_dpdk = false, csum = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -270,6 +343,9 @@ int main(int argc, char **argv)
 		case 'r':
 			repeat = atoi(optarg);
 			break;
+		case 'C':
+			csum = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -283,6 +359,8 @@ int main(int argc, char **argv)
 				"--repeat 1..%d\n", MAXREP);
 		return 2;
 	}
+	if (csum)
+		return csum_bench(json);
 #ifdef XGRO_HAVE_DPDK
 	have_dpdk = dpdk_setup() == 0;
 	if (!have_dpdk)
@@ -323,7 +401,8 @@ int main(int argc, char **argv)
 				if (!on[i])
 					continue;
 				if (w->kind == 0)
-					err = xgro_run(&t, w->csum, secs, &res[i][rep],
+					err = xgro_run(&t, w->csum, w->hinted,
+						       secs, &res[i][rep],
 						       &mem[i]);
 #ifdef XGRO_HAVE_DPDK
 				else

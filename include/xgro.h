@@ -57,23 +57,48 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_flow_key) == 48, "flow key size");
  * (xgro_config.hash_seed) so that colliding flows cannot be precomputed;
  * the six multiplies are independent, so it costs a few nanoseconds.
  */
-static inline __u32 xgro_flow_hash(const struct xgro_flow_key *k, __u32 seed)
-{
-	__u64 s = (__u64)seed * 0x9e3779b97f4a7c15ull;
-	__u64 h, w[6];
+#define XGRO_HASH_SEED_MUL 0x9e3779b97f4a7c15ull
 
-	/* copied, not cast: the key is written field by field */
-	__builtin_memcpy(w, k, sizeof(w));
-	h = ((w[0] ^ s) * 0xff51afd7ed558ccdull) +
-	    ((w[1] ^ (s >> 7)) * 0xc4ceb9fe1a85ec53ull) +
-	    ((w[2] ^ (s >> 13)) * 0x87c37b91114253d5ull) +
-	    ((w[3] ^ (s >> 19)) * 0x4cf5ad432745937full) +
-	    ((w[4] ^ (s >> 23)) * 0x52dce729da3ed2b5ull) +
-	    ((w[5] ^ (s >> 29)) * 0x9e3779b97f4a7c15ull);
+/* Word i's term of the sum (i a constant: the switch folds away). The
+ * engine's fast path adds up once per seed the terms of the words its
+ * keys have fixed (hash_terms() in user/engine/engine.c). */
+static inline __u64 xgro_hash_term(int i, __u64 w, __u64 s)
+{
+	switch (i) {
+	case 0:
+		return (w ^ s) * 0xff51afd7ed558ccdull;
+	case 1:
+		return (w ^ (s >> 7)) * 0xc4ceb9fe1a85ec53ull;
+	case 2:
+		return (w ^ (s >> 13)) * 0x87c37b91114253d5ull;
+	case 3:
+		return (w ^ (s >> 19)) * 0x4cf5ad432745937full;
+	case 4:
+		return (w ^ (s >> 23)) * 0x52dce729da3ed2b5ull;
+	default:
+		return (w ^ (s >> 29)) * 0x9e3779b97f4a7c15ull;
+	}
+}
+
+static inline __u32 xgro_hash_final(__u64 h)
+{
 	h ^= h >> 31;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	return (__u32)h;
+}
+
+static inline __u32 xgro_flow_hash(const struct xgro_flow_key *k, __u32 seed)
+{
+	__u64 s = (__u64)seed * XGRO_HASH_SEED_MUL;
+	__u64 w[6];
+
+	/* copied, not cast: the key is written field by field */
+	__builtin_memcpy(w, k, sizeof(w));
+	return xgro_hash_final(
+		xgro_hash_term(0, w[0], s) + xgro_hash_term(1, w[1], s) +
+		xgro_hash_term(2, w[2], s) + xgro_hash_term(3, w[3], s) +
+		xgro_hash_term(4, w[4], s) + xgro_hash_term(5, w[5], s));
 }
 
 /* Per-flow statistics in the per-CPU `flows` map. */

@@ -90,9 +90,14 @@ static unsigned take(struct in *in, unsigned bytes)
 
 static void config_from(struct in *in, struct xgro_engine_config *c)
 {
+	unsigned v;
+
 	memset(c, 0, sizeof(*c));
 	c->csum_mode = take(in, 1) % 3;
-	c->max_flows = 1 + take(in, 1) % 16;
+	v = take(in, 1);
+	/* past 128 flows the engine takes frames in prefetch groups, below
+	 * in one pass (SMALL_TABLE in user/engine/engine.c): both */
+	c->max_flows = 1 + v % 16 + (v & 0x80 ? 128 : 0);
 	c->max_frames = 1 + take(in, 1) % 64;
 	c->max_segs = 1 + take(in, 1) % XGRO_MAX_SEGS;
 	c->max_size = take(in, 2);

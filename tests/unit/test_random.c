@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "check.h"
+#include "internal.h"
 #include "pktgen.h"
 #include "record.h"
 
@@ -480,6 +481,7 @@ struct run_cfg {
 	unsigned flows;
 	int npkts;
 	bool corrupt;
+	bool slow; /* every frame on the slow path (no template compare) */
 	struct xgro_engine_config c;
 };
 
@@ -496,6 +498,7 @@ static void run_one(const struct run_cfg *rc, uint64_t seed)
 	generate(rc->flows, rc->npkts, rc->corrupt);
 	rec_reset(&R);
 	CHECK(xgro_ctx_create(&c, rec_emit, &R, &ctx) == 0);
+	xgro_fast_path_off = rc->slow;
 	c = rc->c; /* the model needs the defaults filled in too */
 	if (!c.max_flows)
 		c.max_flows = 1024;
@@ -622,6 +625,7 @@ static void run_one(const struct run_cfg *rc, uint64_t seed)
 		       "seed %llu: nothing merged", (unsigned long long)seed);
 	}
 	xgro_ctx_destroy(ctx);
+	xgro_fast_path_off = false;
 }
 
 #define SEEDS 12
@@ -692,6 +696,19 @@ static void random_tcp_only(void)
 			       .c.no_udp_gso = 1 });
 }
 
+/* the model holds for the slow path alone too: the fast one changes no
+ * outcome, only the cost */
+static void random_slow_path(void)
+{
+	many((struct run_cfg){
+		.flows = 24, .npkts = 5000, .corrupt = true, .slow = true });
+	many((struct run_cfg){ .flows = 24,
+			       .npkts = 5000,
+			       .corrupt = true,
+			       .slow = true,
+			       .c.csum_mode = XGRO_CSUM_FOLD });
+}
+
 static const struct check_test tests[] = {
 	{ "random_verify", random_verify },
 	{ "random_trust", random_trust },
@@ -701,6 +718,7 @@ static const struct check_test tests[] = {
 	{ "random_tiny_budget_and_limits", random_tiny_budget_and_limits },
 	{ "random_many_flows", random_many_flows },
 	{ "random_tcp_only", random_tcp_only },
+	{ "random_slow_path", random_slow_path },
 };
 
 int main(int argc, char **argv)

@@ -3,14 +3,18 @@
  * The merge engine: flow table, merge rules, flush triggers, outputs.
  *
  * Memory is one block carved at create time:
- *   ctx | flows[max_flows] | buckets[2^k >= 2 * max_flows] | segs[max_frames]
+ *   ctx | flows[max_flows] | buckets[2^k >= 2 * max_flows] |
+ *   chunks[max_flows + max_frames / CHUNK_SEGS] | free chunk stack
  * A held flow owns a slot in flows[] (its first header is copied there and
- * rewritten in place at flush) and a linked list of segment records taken
- * from segs[], which is the held-frame budget. Lookup is linear probing on
- * the seeded flow hash with backward-shift deletion (no tombstones, so
- * probe lengths stay short under churn). Held flows also sit on a list in
- * the order they started: the head is the oldest, which makes age expiry,
- * eviction and budget flushes O(1) each.
+ * rewritten in place at flush) and the chunks its slot names, which hold
+ * its segment records in order; held_frames counts against max_frames,
+ * the held-frame budget. Chunks, not a linked list of records: appending
+ * needs no load of the previous record and a flush reads whole lines, which
+ * at 65,536 flows, every record out of cache, was a miss per frame. Lookup is
+ * linear probing on the seeded flow hash with backward-shift deletion (no
+ * tombstones, so probe lengths stay short under churn). Held flows also sit on
+ * a list in the order they started: the head is the oldest, which makes age
+ * expiry, eviction and budget flushes O(1) each.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -23,25 +27,38 @@
 
 enum id_mode { ID_UNKNOWN, ID_INC, ID_FIXED };
 
+/* A segment record. Its length is the flow's gso_size but for the last
+ * segment (flow.last_len): a segment shorter than gso_size always ends
+ * its flow (check_full()), so no other length needs keeping. */
 struct seg {
 	uint64_t handle;
 	const uint8_t *pay;
-	uint32_t len;
-	uint32_t next;
 };
 
+#define CHUNK_SEGS 8 /* 128 bytes: two cache lines */
+#define FLOW_CHUNKS (XGRO_MAX_SEGS / CHUNK_SEGS)
+
+struct chunk {
+	struct seg s[CHUNK_SEGS];
+};
+
+/*
+ * A held flow's slot, in the order a frame of it reads the slot: the key
+ * (can_merge() reads its protocol), the merge state, the chunks and the
+ * header template, so that for TCP/IPv4 with timestamps (a 66-byte
+ * header, bytes 120..185) a frame touches 3 lines, the ones xgro_feed()
+ * prefetches. What only start and flush need comes last.
+ */
 struct flow {
-	uint32_t hash;
-	uint32_t prev; /* age list */
-	uint32_t next; /* age list, or free list */
-	uint32_t seg_head;
-	uint32_t seg_tail;
+	struct xgro_flow_key key;
 	uint32_t l3_len; /* merged IP length so far */
 	uint32_t pay_total;
 	uint32_t next_seq;
 	uint32_t fold_sum; /* fold mode: payload sums, offsets applied */
+	uint32_t ip_sum;   /* IPv4 header sum but length, ID and checksum */
 	uint16_t nsegs;
 	uint16_t gso_size;
+	uint16_t last_len;
 	uint16_t first_id;
 	uint16_t next_id;
 	uint8_t id_mode;
@@ -50,12 +67,21 @@ struct flow {
 	uint8_t l4_off;
 	uint8_t psh;
 	uint8_t ipv6;
-	uint8_t pad[2];
-	uint64_t start_ns;
-	struct xgro_flow_key key;
+	uint8_t tmpl; /* enum tmpl: which mask the fast path compares with */
+	uint8_t pad[3];
+	uint32_t chunk[FLOW_CHUNKS]; /* segment records, CHUNK_SEGS each */
 	uint8_t hdr[XGRO_MAX_HDR];
+	uint32_t hash;
+	uint32_t prev; /* age list */
+	uint32_t next; /* age list, or free list */
+	uint32_t pad2;
+	uint64_t start_ns;
 } __attribute__((aligned(64)));
-_Static_assert(sizeof(struct flow) == 256, "flow slot size");
+#define FLOW_HOT_LINES 3
+_Static_assert(offsetof(struct flow, hdr) == 120 &&
+		       offsetof(struct flow, hdr) + 66 <= 64 * FLOW_HOT_LINES,
+	       "a 66-byte header in the hot lines");
+_Static_assert(sizeof(struct flow) == 320, "flow slot size");
 /* flush_flow() counts reasons by indexing from flush_psh */
 _Static_assert(offsetof(struct xgro_engine_stats, flush_explicit) ==
 		       offsetof(struct xgro_engine_stats, flush_psh) +
@@ -73,17 +99,22 @@ struct xgro_ctx {
 	void *user;
 	struct flow *flows;
 	struct bucket *buckets;
-	struct seg *segs;
+	struct chunk *chunks;
+	uint32_t *chunk_free; /* stack of free chunk indices */
+	uint32_t nchunk_free;
 	uint32_t mask;
 	uint32_t flows_used; /* bump allocator, then the free list */
 	uint32_t flow_free;
-	uint32_t segs_used;
-	uint32_t seg_free;
 	uint32_t held_frames;
 	uint32_t held_flows;
 	uint32_t age_head;
 	uint32_t age_tail;
 	bool heap;
+	/* xgro_flow_hash() for the fast path's keys: the seed's multiple and
+	 * the sum of the terms of the words such a key has fixed, by family
+	 * (4, 6) and protocol (TCP, UDP); hash_terms() sets them */
+	uint64_t hseed;
+	uint64_t hfixed[2][2];
 	struct xgro_engine_stats st;
 	struct xgro_out out;
 	struct iovec iov[2 + XGRO_MAX_SEGS];
@@ -92,8 +123,8 @@ struct xgro_ctx {
 };
 
 struct layout {
-	size_t flows, buckets, segs, total;
-	uint32_t nbuckets;
+	size_t flows, buckets, chunks, stack, total;
+	uint32_t nbuckets, nchunks;
 };
 
 static size_t align64(size_t x)
@@ -110,8 +141,13 @@ static void get_layout(const struct xgro_engine_config *c, struct layout *l)
 	l->nbuckets = nb;
 	l->flows = align64(sizeof(struct xgro_ctx));
 	l->buckets = l->flows + (size_t)c->max_flows * sizeof(struct flow);
-	l->segs = align64(l->buckets + (size_t)nb * sizeof(struct bucket));
-	l->total = align64(l->segs + (size_t)c->max_frames * sizeof(struct seg));
+	/* enough whatever the split: a flow of n segments takes at most
+	 * n / CHUNK_SEGS + 1 chunks */
+	l->nchunks =
+		c->max_flows + (c->max_frames + CHUNK_SEGS - 1) / CHUNK_SEGS;
+	l->chunks = align64(l->buckets + (size_t)nb * sizeof(struct bucket));
+	l->stack = l->chunks + (size_t)l->nchunks * sizeof(struct chunk);
+	l->total = align64(l->stack + (size_t)l->nchunks * sizeof(uint32_t));
 }
 
 static int check_config(const struct xgro_engine_config *in,
@@ -147,6 +183,31 @@ size_t xgro_ctx_mem_size(const struct xgro_engine_config *cfg)
 	return l.total;
 }
 
+/* The terms of xgro_flow_hash() that fast_hash() need not compute: words
+ * 1, 3 and 5 of an IPv4 key (the upper address words, zero; family and
+ * protocol), word 5 of an IPv6 one. */
+static void hash_terms(struct xgro_ctx *ctx)
+{
+	uint64_t s = (uint64_t)ctx->cfg.seed * XGRO_HASH_SEED_MUL, w[6];
+
+	ctx->hseed = s;
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		for (unsigned udp = 0; udp < 2; udp++) {
+			struct xgro_flow_key k = {
+				.family = v6 ? 6 : 4,
+				.proto = udp ? PROTO_UDP : PROTO_TCP,
+			};
+
+			memcpy(w, &k, sizeof(w));
+			ctx->hfixed[v6][udp] = xgro_hash_term(5, w[5], s);
+			if (!v6)
+				ctx->hfixed[v6][udp] +=
+					xgro_hash_term(1, w[1], s) +
+					xgro_hash_term(3, w[3], s);
+		}
+	}
+}
+
 static struct xgro_ctx *ctx_init(void *mem, const struct xgro_engine_config *c,
 				 const struct layout *l, xgro_emit_fn emit,
 				 void *user)
@@ -155,14 +216,19 @@ static struct xgro_ctx *ctx_init(void *mem, const struct xgro_engine_config *c,
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = *c;
+	hash_terms(ctx);
 	ctx->emit = emit;
 	ctx->user = user;
 	ctx->flows = (struct flow *)((uint8_t *)mem + l->flows);
 	ctx->buckets = (struct bucket *)((uint8_t *)mem + l->buckets);
-	ctx->segs = (struct seg *)((uint8_t *)mem + l->segs);
+	ctx->chunks = (struct chunk *)((uint8_t *)mem + l->chunks);
+	ctx->chunk_free = (uint32_t *)((uint8_t *)mem + l->stack);
+	/* popped from the top: chunk 0 first, in address order */
+	for (uint32_t i = 0; i < l->nchunks; i++)
+		ctx->chunk_free[i] = l->nchunks - 1 - i;
+	ctx->nchunk_free = l->nchunks;
 	ctx->mask = l->nbuckets - 1;
 	ctx->flow_free = NIL;
-	ctx->seg_free = NIL;
 	ctx->age_head = NIL;
 	ctx->age_tail = NIL;
 	memset(ctx->buckets, 0, (size_t)l->nbuckets * sizeof(struct bucket));
@@ -284,19 +350,19 @@ static uint32_t flow_index(const struct xgro_ctx *ctx, const struct flow *f)
 
 static bool seg_available(const struct xgro_ctx *ctx)
 {
-	return ctx->seg_free != NIL || ctx->segs_used < ctx->cfg.max_frames;
+	return ctx->held_frames < ctx->cfg.max_frames;
 }
 
-static uint32_t seg_alloc(struct xgro_ctx *ctx)
+/* The record for a flow's next segment, with a new chunk every
+ * CHUNK_SEGS (the layout guarantees one is free). */
+static struct seg *seg_alloc(struct xgro_ctx *ctx, struct flow *f)
 {
-	uint32_t s = ctx->seg_free;
+	uint32_t n = f->nsegs;
 
-	if (s != NIL)
-		ctx->seg_free = ctx->segs[s].next;
-	else
-		s = ctx->segs_used++;
+	if (!(n % CHUNK_SEGS))
+		f->chunk[n / CHUNK_SEGS] = ctx->chunk_free[--ctx->nchunk_free];
 	ctx->held_frames++;
-	return s;
+	return &ctx->chunks[f->chunk[n / CHUNK_SEGS]].s[n % CHUNK_SEGS];
 }
 
 /* ---- outputs ---- */
@@ -425,7 +491,7 @@ static void age_unlink(struct xgro_ctx *ctx, struct flow *f)
 static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 {
 	struct xgro_out *o = &ctx->out;
-	uint32_t idx = flow_index(ctx, f), n = 0, s;
+	uint32_t idx = flow_index(ctx, f), n;
 
 	memset(&o->vnet, 0, sizeof(o->vnet));
 	if (ctx->cfg.set_dst_mac)
@@ -442,19 +508,28 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	o->key = &f->key;
 	ctx->iov[1].iov_base = f->hdr;
 	ctx->iov[1].iov_len = f->hdr_len;
-	for (s = f->seg_head; s != NIL; s = ctx->segs[s].next, n++) {
-		ctx->iov[2 + n].iov_base = (void *)ctx->segs[s].pay;
-		ctx->iov[2 + n].iov_len = ctx->segs[s].len;
-		ctx->handles[n] = ctx->segs[s].handle;
+	for (n = 0; n < f->nsegs; n += CHUNK_SEGS) {
+		const struct seg *s = ctx->chunks[f->chunk[n / CHUNK_SEGS]].s;
+		uint32_t k =
+			f->nsegs - n < CHUNK_SEGS ? f->nsegs - n : CHUNK_SEGS;
+		struct iovec *v = &ctx->iov[2 + n];
+
+		for (uint32_t j = 0; j < k; j++) {
+			v[j].iov_base = (void *)s[j].pay;
+			v[j].iov_len = f->gso_size;
+			ctx->handles[n + j] = s[j].handle;
+		}
 	}
+	n = f->nsegs;
+	ctx->iov[1 + n].iov_len = f->last_len;
 	o->iovcnt = 2 + n;
 	o->nhandles = n;
 	(&ctx->st.flush_psh)[reason]++;
 	count_out(ctx, o);
 	ctx->emit(ctx->user, o);
 
-	ctx->segs[f->seg_tail].next = ctx->seg_free;
-	ctx->seg_free = f->seg_head;
+	for (uint32_t c = 0; c * CHUNK_SEGS < f->nsegs; c++)
+		ctx->chunk_free[ctx->nchunk_free++] = f->chunk[c];
 	ctx->held_frames -= f->nsegs;
 	ctx->held_flows--;
 	bucket_delete(ctx, f->hash, idx);
@@ -463,11 +538,40 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	ctx->flow_free = idx;
 }
 
+static void prefetch_lines(const void *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		__builtin_prefetch((const uint8_t *)p + 64 * i);
+}
+
+/*
+ * Flushes walk the age list, and at large flow counts every flow on it is
+ * out of cache, its slot, its chunks and its bucket: one dependent miss
+ * after the other. Before the head f goes out, this warms the chunks and
+ * the bucket of the flow after it (whose slot the step before warmed) and
+ * the slot of the one after that, so that consecutive flushes overlap
+ * their misses.
+ */
+static void age_prefetch(const struct xgro_ctx *ctx, const struct flow *f)
+{
+	const struct flow *n;
+
+	if (f->next == NIL)
+		return;
+	n = &ctx->flows[f->next];
+	for (uint32_t c = 0; c * CHUNK_SEGS < n->nsegs; c++)
+		prefetch_lines(&ctx->chunks[n->chunk[c]], 2);
+	__builtin_prefetch(&ctx->buckets[n->hash & ctx->mask]);
+	if (n->next != NIL)
+		prefetch_lines(&ctx->flows[n->next], sizeof(struct flow) / 64);
+}
+
 unsigned xgro_flush_all(struct xgro_ctx *ctx)
 {
 	unsigned n = 0;
 
 	while (ctx->age_head != NIL) {
+		age_prefetch(ctx, &ctx->flows[ctx->age_head]);
 		flush_flow(ctx, &ctx->flows[ctx->age_head], XGRO_FLUSH_EXPLICIT);
 		n++;
 	}
@@ -484,6 +588,7 @@ unsigned xgro_flush_expired(struct xgro_ctx *ctx, uint64_t now_ns)
 		if (now_ns >= f->start_ns &&
 		    now_ns - f->start_ns < ctx->cfg.flush_ns)
 			break;
+		age_prefetch(ctx, f);
 		flush_flow(ctx, f, XGRO_FLUSH_AGE);
 		n++;
 	}
@@ -495,6 +600,7 @@ unsigned xgro_flush_to(struct xgro_ctx *ctx, unsigned limit)
 	unsigned n = 0;
 
 	while (ctx->held_frames > limit) {
+		age_prefetch(ctx, &ctx->flows[ctx->age_head]);
 		flush_flow(ctx, &ctx->flows[ctx->age_head], XGRO_FLUSH_BUDGET);
 		n++;
 	}
@@ -520,10 +626,26 @@ int xgro_ctx_reconfigure(struct xgro_ctx *ctx,
 	    c.no_udp_gso != ctx->cfg.no_udp_gso || c.seed != ctx->cfg.seed)
 		xgro_flush_all(ctx);
 	ctx->cfg = c;
+	hash_terms(ctx);
 	return 0;
 }
 
 /* ---- merging ---- */
+
+/* Inlined into both paths: a call with the pinfo spilled costs the fast
+ * path a fifth of its instructions (make profile-engine). */
+#define HOT_INLINE __attribute__((always_inline))
+static inline int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
+			    const uint8_t *d,
+			    const struct pinfo *pi) HOT_INLINE;
+static inline void merge(struct xgro_ctx *ctx, struct flow *f,
+			 const struct xgro_pkt *pkt, const struct pinfo *pi,
+			 uint16_t fold) HOT_INLINE;
+static inline void add_seg(struct xgro_ctx *ctx, struct flow *f,
+			   const struct xgro_pkt *pkt, const struct pinfo *pi,
+			   uint16_t fold) HOT_INLINE;
+static inline void check_full(struct xgro_ctx *ctx, struct flow *f,
+			      uint32_t pay_len) HOT_INLINE;
 
 /* Ones' complement sum of a TCP segment's payload, derived from its
  * checksum field: the whole segment sums to zero, so the payload sums to
@@ -545,6 +667,22 @@ static bool l4_csum_ok(const uint8_t *d, const struct pinfo *pi)
 
 	return xgro_csum_fold(xgro_csum_partial(d + pi->l4_off, l4_len, s)) ==
 	       0xffff;
+}
+
+/* The checksum mode's work on a candidate: false when its L4 checksum is
+ * bad (verify), else true with the payload sum for fold mode in *fold. */
+static inline HOT_INLINE bool csum_check(const struct xgro_ctx *ctx,
+					 const uint8_t *d,
+					 const struct pinfo *pi, uint16_t *fold)
+{
+	if (ctx->cfg.csum_mode == XGRO_CSUM_TRUST)
+		return true;
+	if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD &&
+	    pi->key.proto == PROTO_TCP) {
+		*fold = fold_payload_sum(d, pi);
+		return true;
+	}
+	return l4_csum_ok(d, pi);
 }
 
 static uint16_t bswap16_(uint16_t v)
@@ -654,17 +792,11 @@ static void add_seg(struct xgro_ctx *ctx, struct flow *f,
 		    const struct xgro_pkt *pkt, const struct pinfo *pi,
 		    uint16_t fold)
 {
-	uint32_t s = seg_alloc(ctx);
+	struct seg *s = seg_alloc(ctx, f);
 
-	ctx->segs[s].handle = pkt->handle;
-	ctx->segs[s].pay = pkt->data + pi->pay_off;
-	ctx->segs[s].len = pi->pay_len;
-	ctx->segs[s].next = NIL;
-	if (f->nsegs)
-		ctx->segs[f->seg_tail].next = s;
-	else
-		f->seg_head = s;
-	f->seg_tail = s;
+	s->handle = pkt->handle;
+	s->pay = pkt->data + pi->pay_off;
+	f->last_len = (uint16_t)pi->pay_len;
 	if (f->pay_total & 1)
 		fold = bswap16_(fold);
 	f->fold_sum += fold;
@@ -672,6 +804,8 @@ static void add_seg(struct xgro_ctx *ctx, struct flow *f,
 	f->pay_total += pi->pay_len;
 	f->psh = (pi->tcp_flags & TCPF_PSH) != 0;
 }
+
+static void tmpl_set(struct flow *f, const struct pinfo *pi);
 
 static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 		       const struct xgro_pkt *pkt, const struct pinfo *pi,
@@ -712,6 +846,7 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 	if (pi->key.proto == PROTO_TCP)
 		f->next_seq = ld32(d + pi->l4_off + 4) + pi->pay_len;
 	memcpy(f->hdr, d, pi->pay_off);
+	tmpl_set(f, pi);
 	bucket_insert(ctx, hash, idx);
 	f->prev = ctx->age_tail;
 	f->next = NIL;
@@ -745,6 +880,270 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 	check_full(ctx, f, pi->pay_len);
 }
 
+/* ---- fast path: the next frame of a held flow ---- */
+
+/*
+ * A held flow keeps its first frame's header. The next frame of the flow
+ * differs from it only in a few fields: IP length, ID and checksum; TCP
+ * sequence, PSH and checksum; UDP length and checksum. When every other
+ * header byte is equal, the frame has the flow's layout and key, so parse,
+ * key hash and key compare can be skipped: the hash is computed from the
+ * bytes where an untagged frame keeps its key (or taken from the XDP
+ * hint), and the header compared with the template in 16-byte steps under
+ * a mask. What the compare cannot know (lengths in range, the IPv4 header
+ * checksum, a UDP checksum not zero) is checked as the parser would; the
+ * checksum mode and the merge decision are the slow path's own functions
+ * (csum_check(), can_merge(), merge()). Any frame the fast path is not sure
+ * of, including one that matches but must not merge, takes the slow path,
+ * which decides it from scratch. The fuzzer checks that both agree
+ * (XGRO_PARSE_CROSSCHECK).
+ */
+enum tmpl { T_NONE, T_TCP4, T_UDP4, T_TCP6, T_UDP6, T_N };
+
+#define T_L3 ETH_HLEN_
+#define T_L4_V4 (T_L3 + 20)
+#define T_L4_V6 (T_L3 + 40)
+
+/* 0xff where a frame must equal its flow's first header */
+static uint8_t tmpl_mask[T_N][XGRO_MAX_HDR] __attribute__((aligned(16)));
+
+static void mask_clear(uint8_t *m, unsigned off, unsigned n)
+{
+	memset(m + off, 0, n);
+}
+
+__attribute__((constructor)) static void tmpl_init(void)
+{
+	for (unsigned t = T_TCP4; t < T_N; t++) {
+		uint8_t *m = tmpl_mask[t];
+		bool v6 = t >= T_TCP6;
+		unsigned l4 = v6 ? T_L4_V6 : T_L4_V4;
+
+		memset(m, 0xff, XGRO_MAX_HDR);
+		if (v6) {
+			mask_clear(m, T_L3 + 4, 2); /* payload length */
+		} else {
+			mask_clear(m, T_L3 + 2, 4);  /* total length, ID */
+			mask_clear(m, T_L3 + 10, 2); /* header checksum */
+		}
+		if (t == T_TCP4 || t == T_TCP6) {
+			mask_clear(m, l4 + 4, 4); /* sequence */
+			m[l4 + 13] = (uint8_t)~TCPF_PSH;
+			mask_clear(m, l4 + 16, 2); /* checksum */
+		} else {
+			mask_clear(m, l4 + 4, 4); /* length, checksum */
+		}
+	}
+}
+
+/* At start_flow(): whether the fast path may compare with this flow. */
+static void tmpl_set(struct flow *f, const struct pinfo *pi)
+{
+	bool tcp = pi->key.proto == PROTO_TCP;
+	uint8_t ip[20];
+
+	f->tmpl = T_NONE;
+	if (pi->l3_off != T_L3 || pi->key.nvlan)
+		return;
+	if (!pi->ipv6 && pi->l4_off == T_L4_V4) {
+		f->tmpl = tcp ? T_TCP4 : T_UDP4;
+		memcpy(ip, f->hdr + T_L3, 20);
+		memset(ip + 2, 0, 4);
+		memset(ip + 10, 0, 2);
+		f->ip_sum = fold64(sum32(ip, 5));
+	} else if (pi->ipv6 && pi->l4_off == T_L4_V6) {
+		f->tmpl = tcp ? T_TCP6 : T_UDP6;
+	}
+}
+
+/*
+ * The flow hash of an untagged TCP or UDP frame over IPv4 without options
+ * or IPv6 without extension headers, from the bytes where the parser would
+ * take the key: 4 or 6 with *hash set, or 0 when the frame cannot be one
+ * (the template compare makes sure of the rest).
+ */
+static inline unsigned fast_hash(const struct xgro_ctx *ctx,
+				 const struct xgro_pkt *p, uint32_t *hash)
+{
+	const uint8_t *d = p->data;
+	uint64_t s = ctx->hseed, w0 = 0, w1, w2 = 0, w3, w4 = 0, h;
+	unsigned fam, l4;
+	uint8_t proto;
+
+	if (p->len < T_L4_V4 + 20)
+		return 0;
+	if (d[12] == 0x08 && d[13] == 0x00) {
+		fam = 4;
+		l4 = T_L4_V4;
+	} else if (d[12] == 0x86 && d[13] == 0xdd && p->len >= T_L4_V6 + 8) {
+		fam = 6;
+		l4 = T_L4_V6;
+	} else {
+		return 0;
+	}
+	if ((p->flags & XGRO_PKT_OFFSETS) &&
+	    (p->l3_off != T_L3 || p->l4_off != l4))
+		return 0;
+	if (p->flags & XGRO_PKT_HASH) {
+		*hash = p->hash;
+		return fam;
+	}
+	/* the key's words as xgro_parse() would lay them out, read where
+	 * they sit: each copied into a zeroed word as the key holds it */
+	proto = d[fam == 4 ? T_L3 + 9 : T_L3 + 6];
+	if (proto != PROTO_TCP && proto != PROTO_UDP)
+		return 0;
+	memcpy(&w4, d + l4, 4); /* the ports; no VLAN */
+	h = xgro_hash_term(4, w4, s) +
+	    ctx->hfixed[fam == 6][proto == PROTO_UDP];
+	if (fam == 4) {
+		memcpy(&w0, d + T_L3 + 12, 4);
+		memcpy(&w2, d + T_L3 + 16, 4);
+		h += xgro_hash_term(0, w0, s) + xgro_hash_term(2, w2, s);
+	} else {
+		memcpy(&w0, d + T_L3 + 8, 8);
+		memcpy(&w1, d + T_L3 + 16, 8);
+		memcpy(&w2, d + T_L3 + 24, 8);
+		memcpy(&w3, d + T_L3 + 32, 8);
+		h += xgro_hash_term(0, w0, s) + xgro_hash_term(1, w1, s) +
+		     xgro_hash_term(2, w2, s) + xgro_hash_term(3, w3, s);
+	}
+	*hash = xgro_hash_final(h);
+	return fam;
+}
+
+typedef uint8_t v16 __attribute__((vector_size(16)));
+
+static inline v16 tmpl_diff(const uint8_t *d, const uint8_t *h,
+			    const uint8_t *m, uint32_t o)
+{
+	v16 a, b, k;
+
+	memcpy(&a, d + o, 16);
+	memcpy(&b, h + o, 16);
+	memcpy(&k, m + o, 16);
+	return (a ^ b) & k;
+}
+
+/*
+ * The header equal to the template where the mask says so; 32 <= len
+ * (UDP/IPv4, the shortest, is 42). Straight-line up to 80 bytes (TCP/IPv4
+ * with timestamps is 66), the last step overlapping the one before so that
+ * no byte past len is read.
+ */
+static inline bool tmpl_equal(const uint8_t *d, const uint8_t *h,
+			      const uint8_t *m, uint32_t len)
+{
+	v16 acc = tmpl_diff(d, h, m, 0) | tmpl_diff(d, h, m, 16) |
+		  tmpl_diff(d, h, m, len - 16);
+	uint64_t x[2];
+
+	if (len > 48)
+		acc |= tmpl_diff(d, h, m, 32);
+	if (len > 64)
+		acc |= tmpl_diff(d, h, m, 48);
+	for (uint32_t o = 64; o + 16 < len; o += 16)
+		acc |= tmpl_diff(d, h, m, o);
+	memcpy(x, &acc, 16);
+	return !(x[0] | x[1]);
+}
+
+/*
+ * The held flow a frame belongs to, found by its hash and confirmed by the
+ * template, with the frame's pinfo filled as the parser would (the key
+ * but its protocol left out: the flow has it), or NULL.
+ */
+static inline struct flow *fast_match(struct xgro_ctx *ctx,
+				      const struct xgro_pkt *p, uint32_t hash,
+				      struct pinfo *pi)
+{
+	const uint8_t *d = p->data, *l3 = d + T_L3, *l4;
+	const struct bucket *b;
+	uint32_t l3_len, i;
+	struct flow *f;
+
+	for (i = hash & ctx->mask;; i = (i + 1) & ctx->mask) {
+		b = &ctx->buckets[i];
+		if (!b->idx1)
+			return NULL;
+		if (b->hash == hash)
+			break;
+	}
+	f = &ctx->flows[b->idx1 - 1];
+	if (f->tmpl == T_NONE || p->len < f->hdr_len ||
+	    !tmpl_equal(d, f->hdr, tmpl_mask[f->tmpl], f->hdr_len))
+		return NULL;
+	l4 = d + f->l4_off;
+	if (!f->ipv6) {
+		l3_len = ld16(l3 + 2);
+		/* four 16-bit terms: two folds are enough */
+		uint32_t c = f->ip_sum + ldn16(l3 + 2) + ldn16(l3 + 4) +
+			     ldn16(l3 + 10);
+
+		c = (c & 0xffff) + (c >> 16);
+		c = (c & 0xffff) + (c >> 16);
+		if (c != 0xffff)
+			return NULL;
+	} else {
+		l3_len = 40u + ld16(l3 + 4);
+	}
+	/* inside the frame, and a payload: else the parser decides */
+	if (T_L3 + l3_len > p->len || T_L3 + l3_len <= f->hdr_len)
+		return NULL;
+	if (f->key.proto == PROTO_UDP &&
+	    (ld16(l4 + 4) != T_L3 + l3_len - f->l4_off || !ldn16(l4 + 6)))
+		return NULL;
+	pi->key.proto = f->key.proto;
+	pi->l3_off = T_L3;
+	pi->l4_off = f->l4_off;
+	pi->pay_off = f->hdr_len;
+	pi->l3_len = l3_len;
+	pi->pay_len = T_L3 + l3_len - f->hdr_len;
+	pi->status = P_CANDIDATE;
+	pi->tcp_flags = f->key.proto == PROTO_TCP ? l4[13] : 0;
+	pi->ipv6 = f->ipv6;
+	return f;
+}
+
+#ifdef XGRO_PARSE_CROSSCHECK
+/* The slow path's view of a frame the fast path took: the same pinfo, the
+ * same hash and the same flow, or the fuzzer stops here. */
+static void fast_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
+			    uint32_t hash, const struct flow *f,
+			    const struct pinfo *pi)
+{
+	struct pinfo slow, fast = *pi;
+	uint32_t h;
+
+	xgro_parse(p, ctx->cfg.protos, !ctx->cfg.no_udp_gso, &slow);
+	fast.key = f->key;
+	fast.pad = slow.pad = 0;
+	fast.pad2 = slow.pad2 = 0;
+	fast.pad3 = slow.pad3 = 0;
+	if (memcmp(&slow, &fast, sizeof(slow)))
+		__builtin_trap();
+	h = (p->flags & XGRO_PKT_HASH)
+		    ? p->hash
+		    : xgro_flow_hash(&slow.key, ctx->cfg.seed);
+	if (h != hash || lookup(ctx, h, &slow.key) != f)
+		__builtin_trap();
+}
+#endif
+
+/* feed_one() for a frame fast_match() found: true when it merged, false
+ * (nothing changed) for the slow path to decide. */
+static inline bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
+			     const struct xgro_pkt *pkt, const struct pinfo *pi)
+{
+	uint16_t fold = 0;
+
+	if (!csum_check(ctx, pkt->data, pi, &fold) ||
+	    can_merge(ctx, f, pkt->data, pi) >= 0 || !seg_available(ctx))
+		return false;
+	merge(ctx, f, pkt, pi, fold);
+	return true;
+}
+
 static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 		     const struct pinfo *pi, uint32_t hash, uint64_t now_ns)
 {
@@ -766,16 +1165,12 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 		break;
 	}
 	f = lookup(ctx, hash, &pi->key);
-	if (pi->status == P_CANDIDATE && ctx->cfg.csum_mode != XGRO_CSUM_TRUST) {
-		if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD &&
-		    pi->key.proto == PROTO_TCP) {
-			fold = fold_payload_sum(pkt->data, pi);
-		} else if (!l4_csum_ok(pkt->data, pi)) {
-			if (f)
-				flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
-			emit_alone(ctx, pkt, pi, XGRO_ALONE_CSUM_BAD);
-			return;
-		}
+	if (pi->status == P_CANDIDATE &&
+	    !csum_check(ctx, pkt->data, pi, &fold)) {
+		if (f)
+			flush_flow(ctx, f, XGRO_FLUSH_UNMERGEABLE);
+		emit_alone(ctx, pkt, pi, XGRO_ALONE_CSUM_BAD);
+		return;
 	}
 	if (pi->status == P_UNMERGEABLE) {
 		if (f)
@@ -803,44 +1198,111 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
 }
 
 /*
- * Frames are taken in groups: parse and hash all of them and prefetch
- * their buckets, then prefetch the flows those buckets name, then merge in
- * order. With many flows the table misses cache on every frame; this way
- * the misses of a group overlap instead of queueing. The second pass only
- * warms the cache: the merge pass looks up again, so flows emitted or
- * started meanwhile cannot mislead it.
+ * Frames are taken in groups: hash all of them and prefetch their buckets,
+ * then prefetch the flows those buckets name, then merge in order. With
+ * many flows the table misses cache on every frame; this way the misses of
+ * a group overlap instead of queueing. The second pass only warms the
+ * cache: the merge pass looks up again, so flows emitted or started
+ * meanwhile cannot mislead it. A frame that may be the next of a held flow
+ * (fast_hash()) is hashed from its bytes and parsed only if fast_match()
+ * or feed_fast() turn it down.
  */
 #define GROUP 16
+
+bool xgro_fast_path_off;
+
+static void parse_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p,
+		       struct pinfo *pi, uint32_t *hash)
+{
+	parse_frame(p, ctx->cfg.protos, !ctx->cfg.no_udp_gso, pi);
+	*hash = 0;
+	if (pi->status == P_CANDIDATE || pi->status == P_UNMERGEABLE)
+		*hash = (p->flags & XGRO_PKT_HASH)
+				? p->hash
+				: xgro_flow_hash(&pi->key, ctx->cfg.seed);
+}
+
+/* The merge step of one frame: fast_hash() said whether it may be the next
+ * of a held flow (hash then set), else pi and hash are the parser's. */
+static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
+					 const struct xgro_pkt *p, bool more,
+					 bool fast, uint32_t hash,
+					 struct pinfo *pi, uint64_t now_ns)
+{
+	/* verify reads every byte: the next frame's come in while this
+	 * one's are summed */
+	if (ctx->cfg.csum_mode == XGRO_CSUM_VERIFY && more && p[1].len > 128)
+		prefetch_lines(p[1].data + 128, (p[1].len - 128 + 63) / 64);
+	if (fast) {
+		/* a local, not pi: it can live in registers */
+		struct pinfo fp;
+		struct flow *f = fast_match(ctx, p, hash, &fp);
+
+#ifdef XGRO_PARSE_CROSSCHECK
+		if (f)
+			fast_crosscheck(ctx, p, hash, f, &fp);
+#endif
+		if (f && feed_fast(ctx, f, p, &fp))
+			return;
+		parse_hash(ctx, p, pi, &hash);
+	}
+	feed_one(ctx, p, pi, hash, now_ns);
+}
+
+/* Up to this many flows the table stays in L1 and L2 (40 KiB of slots):
+ * nothing to prefetch, so one pass, without the groups' bookkeeping. */
+#define SMALL_TABLE 128
 
 void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	       uint64_t now_ns)
 {
 	struct pinfo pi[GROUP];
 	uint32_t hash[GROUP];
+	uint8_t fast[GROUP];
 	uint64_t bytes = 0;
-	bool udp_gso = !ctx->cfg.no_udp_gso;
+	bool try_fast = !xgro_fast_path_off;
 
+	if (ctx->cfg.max_flows <= SMALL_TABLE) {
+		/* the headers, out of L1 when a burst comes in */
+		for (unsigned i = 0; i < n; i++)
+			prefetch_lines(pkts[i].data, 2);
+		for (unsigned i = 0; i < n; i++) {
+			const struct xgro_pkt *p = &pkts[i];
+			bool fa = try_fast && fast_hash(ctx, p, &hash[0]);
+
+			bytes += p->len;
+			if (!fa)
+				parse_hash(ctx, p, &pi[0], &hash[0]);
+			feed_frame(ctx, p, i + 1 < n, fa, hash[0], &pi[0],
+				   now_ns);
+		}
+		ctx->st.packets_in += n;
+		ctx->st.bytes_in += bytes;
+		return;
+	}
 	for (unsigned base = 0; base < n; base += GROUP) {
 		unsigned g = n - base < GROUP ? n - base : GROUP;
 
+		/* the headers too: a frame out of L2 stalled the hash */
+		for (unsigned i = 0; i < g; i++)
+			prefetch_lines(pkts[base + i].data, 2);
 		for (unsigned i = 0; i < g; i++) {
 			const struct xgro_pkt *p = &pkts[base + i];
 
 			bytes += p->len;
-			parse_frame(p, ctx->cfg.protos, udp_gso, &pi[i]);
-			hash[i] = 0;
-			if (pi[i].status != P_CANDIDATE &&
-			    pi[i].status != P_UNMERGEABLE)
-				continue;
-			hash[i] = (p->flags & XGRO_PKT_HASH) ?
-					  p->hash :
-					  xgro_flow_hash(&pi[i].key, ctx->cfg.seed);
+			fast[i] = try_fast && fast_hash(ctx, p, &hash[i]);
+			if (!fast[i]) {
+				parse_hash(ctx, p, &pi[i], &hash[i]);
+				if (pi[i].status != P_CANDIDATE &&
+				    pi[i].status != P_UNMERGEABLE)
+					continue;
+			}
 			__builtin_prefetch(&ctx->buckets[hash[i] & ctx->mask]);
 		}
 		for (unsigned i = 0; i < g; i++) {
 			const struct bucket *b;
 
-			if (pi[i].status != P_CANDIDATE &&
+			if (!fast[i] && pi[i].status != P_CANDIDATE &&
 			    pi[i].status != P_UNMERGEABLE)
 				continue;
 			b = &ctx->buckets[hash[i] & ctx->mask];
@@ -848,13 +1310,12 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 				const uint8_t *fl =
 					(const uint8_t *)&ctx->flows[b->idx1 - 1];
 
-				__builtin_prefetch(fl);
-				__builtin_prefetch(fl + 64);
-				__builtin_prefetch(fl + 128);
+				prefetch_lines(fl, FLOW_HOT_LINES);
 			}
 		}
 		for (unsigned i = 0; i < g; i++)
-			feed_one(ctx, &pkts[base + i], &pi[i], hash[i], now_ns);
+			feed_frame(ctx, &pkts[base + i], base + i + 1 < n,
+				   fast[i], hash[i], &pi[i], now_ns);
 	}
 	ctx->st.packets_in += n;
 	ctx->st.bytes_in += bytes;
@@ -862,7 +1323,7 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 
 /* ---- burst ---- */
 
-#define BURST_MEM (48 * 1024)
+#define BURST_MEM (64 * 1024)
 
 int xgro_burst(const struct xgro_engine_config *cfg, const struct xgro_pkt *pkts,
 	       unsigned n, xgro_emit_fn emit, void *user,

@@ -50,6 +50,15 @@ struct pinfo {
 };
 _Static_assert(sizeof(struct pinfo) == 72, "pinfo has no hidden padding");
 
+/* The checksum's implementations; xgro_csum_partial() takes the best this
+ * CPU has. Exported for the benchmark and the tests. */
+uint32_t xgro_csum_scalar(const void *buf, size_t len, uint32_t sum);
+uint32_t xgro_csum_avx2(const void *buf, size_t len, uint32_t sum);
+bool xgro_csum_have_avx2(void);
+
+/* Tests only: every frame takes the slow path, to compare the two. */
+extern bool xgro_fast_path_off;
+
 static inline uint16_t ld16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

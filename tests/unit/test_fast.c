@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The fast path (a frame compared with its held flow's header template)
+ * against the slow path (parse, hash, lookup) on the same frames: every
+ * output must be the same, byte for byte, in every checksum mode, with and
+ * without the XDP program's hints. The frames are the ones the fast path
+ * finds in its template but must not merge, or must merge with care: a
+ * sequence gap, an IP ID jump, a bad IPv4 header checksum, a bad TCP or
+ * UDP checksum, PSH, a longer or a shorter segment, Ethernet padding, a
+ * frame shorter than its IP length, no payload, a UDP length that lies,
+ * a zero UDP checksum, hints that lie, the size limit.
+ */
+#include "check.h"
+#include "internal.h"
+#include "pktgen.h"
+#include "record.h"
+
+#define MAXF 64
+#define MSS 1000
+
+static uint8_t frames[MAXF][2048];
+static struct xgro_pkt pkts[MAXF];
+static int nf;
+
+typedef void (*post_fn)(struct xgro_pkt *p, uint8_t *d);
+
+static int add(struct pg_flow *f, size_t plen)
+{
+	uint8_t pay[2048];
+	size_t len;
+
+	for (size_t i = 0; i < plen; i++)
+		pay[i] = (uint8_t)(nf * 7 + i);
+	len = pg_build(f, pay, plen, frames[nf], sizeof(frames[nf]));
+	if (!len)
+		abort();
+	pkts[nf] = (struct xgro_pkt){ .data = frames[nf],
+				      .len = (uint32_t)len,
+				      .handle = (uint64_t)nf };
+	if (f->proto == 6)
+		f->seq += (uint32_t)plen;
+	f->ip_id++;
+	return nf++;
+}
+
+static void hint(struct xgro_pkt *p, const struct pg_flow *f, uint32_t seed)
+{
+	struct xgro_flow_key k = { .family = (uint8_t)f->family,
+				   .proto = (uint8_t)f->proto };
+	size_t l3 = pg_l3_off(f), l4 = pg_l4_off(f);
+
+	if (f->family == 4) {
+		memcpy(&k.saddr[0], p->data + l3 + 12, 4);
+		memcpy(&k.daddr[0], p->data + l3 + 16, 4);
+	} else {
+		memcpy(k.saddr, p->data + l3 + 8, 16);
+		memcpy(k.daddr, p->data + l3 + 24, 16);
+	}
+	memcpy(&k.sport, p->data + l4, 2);
+	memcpy(&k.dport, p->data + l4 + 2, 2);
+	p->hash = xgro_flow_hash(&k, seed);
+	p->l3_off = (uint16_t)l3;
+	p->l4_off = (uint16_t)l4;
+	p->flags = XGRO_PKT_HASH | XGRO_PKT_OFFSETS;
+}
+
+/* One run over the frames; the path chosen by xgro_fast_path_off. */
+/* 8 flows: one pass; 1024: prefetch groups (SMALL_TABLE in engine.c) */
+static uint32_t max_flows = 8;
+
+static void run(struct rec *r, unsigned mode, bool slow, uint32_t max_size)
+{
+	struct xgro_engine_config c = { .max_flows = max_flows,
+					.csum_mode = mode,
+					.max_size = max_size,
+					.seed = 7 };
+	struct xgro_ctx *ctx;
+
+	rec_reset(r);
+	xgro_fast_path_off = slow;
+	if (xgro_ctx_create(&c, rec_emit, r, &ctx))
+		abort();
+	/* in bursts of 3, so that frames of one group see each other */
+	for (int i = 0; i < nf; i += 3)
+		xgro_feed(ctx, pkts + i, nf - i < 3 ? (unsigned)(nf - i) : 3,
+			  0);
+	xgro_flush_all(ctx);
+	xgro_ctx_destroy(ctx);
+	xgro_fast_path_off = false;
+}
+
+static const char *same(const struct rec *a, const struct rec *b)
+{
+	if (a->n != b->n)
+		return "output count";
+	for (size_t i = 0; i < a->n; i++) {
+		const struct rec_out *x = &a->v[i], *y = &b->v[i];
+
+		if (x->kind != y->kind || x->reason != y->reason ||
+		    x->segs != y->segs || x->len != y->len ||
+		    x->flags != y->flags || x->nhandles != y->nhandles ||
+		    memcmp(&x->vnet, &y->vnet, sizeof(x->vnet)) ||
+		    memcmp(x->handles, y->handles,
+			   x->nhandles * sizeof(x->handles[0])) ||
+		    memcmp(x->bytes, y->bytes, x->len))
+			return "an output";
+	}
+	return NULL;
+}
+
+/*
+ * Four good segments of a flow, then the case's frame (built by pre() on
+ * the flow, then changed by post()), then two more good ones; fast and
+ * slow compared in every mode, with and without hints. Returns the merged
+ * outputs' segment count of the first one, for the caller to check that
+ * the base case merges at all.
+ */
+static int fast_vs_slow(int family, int proto, void (*pre)(struct pg_flow *),
+			post_fn post, uint32_t max_size, bool hints)
+{
+	static struct rec fast, slow;
+	struct pg_flow f, saved;
+	int first = -1;
+
+	for (unsigned mode = 0; mode <= XGRO_CSUM_TRUST; mode++) {
+		nf = 0;
+		pg_init(&f, family, proto, 1);
+		if (proto == 6) {
+			f.optlen = 12;
+			memcpy(f.opts, "\x01\x01\x08\x0a\0\1\2\3\0\0\0\7", 12);
+		}
+		for (int i = 0; i < 4; i++)
+			add(&f, MSS);
+		saved = f;
+		if (pre)
+			pre(&f);
+		add(&f, MSS);
+		if (post)
+			post(&pkts[nf - 1], frames[nf - 1]);
+		/* undo pre(), as if the frame had been a good one */
+		f = saved;
+		if (proto == 6)
+			f.seq += MSS;
+		f.ip_id++;
+		add(&f, MSS);
+		add(&f, MSS);
+		if (hints)
+			for (int i = 0; i < nf; i++)
+				if (!(pkts[i].flags & XGRO_PKT_HASH))
+					hint(&pkts[i], &f, 7);
+		run(&fast, mode, false, max_size);
+		run(&slow, mode, true, max_size);
+		if (same(&fast, &slow)) {
+			fprintf(stderr, "mode %u: %s differs\n", mode,
+				same(&fast, &slow));
+			return -1;
+		}
+		if (mode == 0)
+			first = fast.n ? fast.v[0].segs : 0;
+	}
+	return first;
+}
+
+static void p_seq_gap(struct pg_flow *f)
+{
+	f->seq += 1;
+}
+static void p_id_jump(struct pg_flow *f)
+{
+	f->ip_id += 3;
+}
+static void p_pad(struct pg_flow *f)
+{
+	f->pad = 6;
+}
+static void p_psh(struct pg_flow *f)
+{
+	f->flags |= 0x08;
+}
+
+static void q_ip_csum(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[24] ^= 1;
+}
+static void q_l4_csum(struct xgro_pkt *p, uint8_t *d)
+{
+	d[p->len - 1] ^= 0x40; /* the payload, as a bad link would */
+}
+static void q_truncate(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)d;
+	p->len -= 10;
+}
+static void q_longer(struct xgro_pkt *p, uint8_t *d)
+{
+	/* ten bytes more in the IP length than the flow's segments, frame
+	 * long enough: a longer segment (bad L4 checksum, too) */
+	uint16_t tot = (uint16_t)(d[16] << 8 | d[17]);
+
+	tot = (uint16_t)(tot + 10);
+	d[16] = (uint8_t)(tot >> 8);
+	d[17] = (uint8_t)tot;
+	p->len += 10;
+}
+static void q_no_payload(struct xgro_pkt *p, uint8_t *d)
+{
+	/* IPv4 length cut to the headers, checksum kept right */
+	uint32_t s = 0;
+	uint16_t tot = (uint16_t)(20 + (d[46] >> 4) * 4);
+
+	d[16] = (uint8_t)(tot >> 8);
+	d[17] = (uint8_t)tot;
+	d[24] = d[25] = 0;
+	for (int i = 14; i < 34; i += 2)
+		s += (uint32_t)(d[i] << 8 | d[i + 1]);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	d[24] = (uint8_t)(~s >> 8);
+	d[25] = (uint8_t)~s;
+	p->len = 14u + tot;
+}
+static void q_udp_len(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[39] -= 2;
+}
+static void q_udp_zero(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[40] = d[41] = 0;
+}
+static void q_bad_hash(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)d;
+	p->hash = 12345;
+	p->flags = XGRO_PKT_HASH;
+}
+static void q_bad_l4_hint(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)d;
+	p->hash = 0;
+	p->l3_off = 14;
+	p->l4_off = 38;
+	p->flags = XGRO_PKT_OFFSETS;
+}
+static void q_v6_plen(struct xgro_pkt *p, uint8_t *d)
+{
+	(void)p;
+	d[19] += 4;
+}
+
+#define CASE(name, fam, proto, pre, post, max)                                 \
+	static void name(void)                                                 \
+	{                                                                      \
+		for (int h = 0; h < 4; h++) {                                  \
+			max_flows = h & 2 ? 1024 : 8;                          \
+			CHECKF(fast_vs_slow(fam, proto, pre, post, max,        \
+					    h & 1) >= 0,                       \
+			       "hints %d, %u flows", h & 1, max_flows);        \
+		}                                                              \
+		max_flows = 8;                                                 \
+	}
+
+static void base_merges(void)
+{
+	CHECK(fast_vs_slow(4, 6, NULL, NULL, 0, false) == 7);
+	CHECK(fast_vs_slow(4, 6, NULL, NULL, 0, true) == 7);
+	CHECK(fast_vs_slow(6, 6, NULL, NULL, 0, false) == 7);
+	CHECK(fast_vs_slow(4, 17, NULL, NULL, 0, false) == 7);
+	CHECK(fast_vs_slow(6, 17, NULL, NULL, 0, true) == 7);
+}
+
+CASE(seq_gap, 4, 6, p_seq_gap, NULL, 0)
+CASE(seq_gap_v6, 6, 6, p_seq_gap, NULL, 0)
+CASE(id_jump, 4, 6, p_id_jump, NULL, 0)
+CASE(id_jump_udp, 4, 17, p_id_jump, NULL, 0)
+CASE(eth_padding, 4, 6, p_pad, NULL, 0)
+CASE(eth_padding_v6_udp, 6, 17, p_pad, NULL, 0)
+CASE(psh, 4, 6, p_psh, NULL, 0)
+CASE(ip_csum_bad, 4, 6, NULL, q_ip_csum, 0)
+CASE(l4_csum_bad, 4, 6, NULL, q_l4_csum, 0)
+CASE(l4_csum_bad_v6_udp, 6, 17, NULL, q_l4_csum, 0)
+CASE(truncated, 4, 6, NULL, q_truncate, 0)
+CASE(truncated_v6, 6, 6, NULL, q_truncate, 0)
+CASE(longer_segment, 4, 6, NULL, q_longer, 0)
+CASE(no_payload, 4, 6, NULL, q_no_payload, 0)
+CASE(udp_len_lies, 4, 17, NULL, q_udp_len, 0)
+CASE(udp_zero_csum, 4, 17, NULL, q_udp_zero, 0)
+CASE(hash_hint_lies, 4, 6, NULL, q_bad_hash, 0)
+CASE(offset_hint_lies, 4, 6, NULL, q_bad_l4_hint, 0)
+CASE(v6_plen_lies, 6, 6, NULL, q_v6_plen, 0)
+CASE(size_limit, 4, 6, NULL, NULL, 3 * (MSS + 52) + 20)
+CASE(size_limit_v6_udp, 6, 17, NULL, NULL, 3 * (MSS + 48) + 40)
+
+static const struct check_test tests[] = {
+	{ "base_merges", base_merges },
+	{ "seq_gap", seq_gap },
+	{ "seq_gap_v6", seq_gap_v6 },
+	{ "id_jump", id_jump },
+	{ "id_jump_udp", id_jump_udp },
+	{ "eth_padding", eth_padding },
+	{ "eth_padding_v6_udp", eth_padding_v6_udp },
+	{ "psh", psh },
+	{ "ip_csum_bad", ip_csum_bad },
+	{ "l4_csum_bad", l4_csum_bad },
+	{ "l4_csum_bad_v6_udp", l4_csum_bad_v6_udp },
+	{ "truncated", truncated },
+	{ "truncated_v6", truncated_v6 },
+	{ "longer_segment", longer_segment },
+	{ "no_payload", no_payload },
+	{ "udp_len_lies", udp_len_lies },
+	{ "udp_zero_csum", udp_zero_csum },
+	{ "hash_hint_lies", hash_hint_lies },
+	{ "offset_hint_lies", offset_hint_lies },
+	{ "v6_plen_lies", v6_plen_lies },
+	{ "size_limit", size_limit },
+	{ "size_limit_v6_udp", size_limit_v6_udp },
+};
+
+CHECK_MAIN("fast", tests)
