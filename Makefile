@@ -20,7 +20,14 @@ endif
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-XCFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -Iinclude -Iuser/engine -Itests/lib
+# Include paths by room: include/ (shared with BPF, and the engine's API)
+# for all; the engine's internal headers for the engine, and for the tests
+# and benchmarks that look inside it (WHITEBOX); tests/lib, the traffic,
+# recording and checking code that tests and benchmarks share (TESTKIT).
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-strict-aliasing $(WARN) -Iinclude
+ENGINE_CFLAGS := $(BASE_CFLAGS) -Iuser/engine
+TESTKIT := -Itests/lib
+WHITEBOX := -Iuser/engine
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 ENGINE_SRC := $(wildcard user/engine/*.c)
@@ -41,12 +48,12 @@ all: $(BUILD)/libxgro.a $(BUILD)/xgro $(BUILD)/xgro-bench
 $(BUILD)/engine/%.o: user/engine/%.c $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/engine/%.o: user/engine/%.c $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) -O1 -g $(SAN) $(XCFLAGS) -c $< -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(ENGINE_CFLAGS) -c $< -o $@
 
 $(BUILD)/libxgro.a: $(patsubst user/engine/%.c,$(BUILD)/engine/%.o,$(ENGINE_SRC))
 	@echo "  AR      $@"
@@ -59,18 +66,18 @@ $(BUILD)/libxgro-asan.a: $(patsubst user/engine/%.c,$(BUILD)/asan/engine/%.o,$(E
 $(BUILD)/tests/%: tests/unit/%.c $(TESTLIB_SRC) $(BUILD)/libxgro.a $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< $(TESTLIB_SRC) $(BUILD)/libxgro.a -o $@
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) $(TESTKIT) $(WHITEBOX) $< $(TESTLIB_SRC) $(BUILD)/libxgro.a -o $@
 
 $(BUILD)/tests/asan/%: tests/unit/%.c $(TESTLIB_SRC) $(BUILD)/libxgro-asan.a $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@ (ASan+UBSan)"
-	$(Q)$(CC) -O1 -g $(SAN) $(XCFLAGS) $< $(TESTLIB_SRC) $(BUILD)/libxgro-asan.a -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(BASE_CFLAGS) $(TESTKIT) $(WHITEBOX) $< $(TESTLIB_SRC) $(BUILD)/libxgro-asan.a -o $@
 
 $(BUILD)/fuzz/fuzz_engine: tests/fuzz/fuzz_engine.c $(ENGINE_SRC) $(TESTLIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@ (libFuzzer, ASan+UBSan)"
 	$(Q)$(CC) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-DXGRO_PARSE_CROSSCHECK $(XCFLAGS) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
+		-DXGRO_PARSE_CROSSCHECK $(BASE_CFLAGS) $(TESTKIT) $(WHITEBOX) $< $(ENGINE_SRC) tests/lib/pktgen.c tests/lib/record.c -o $@
 
 # The XDP program and its skeleton.
 # the machine's architecture, as bpf_tracing.h names it
@@ -131,20 +138,20 @@ $(BUILD)/xgro: $(CLI_OBJ) $(BUILD)/libxgro-dp.a $(BUILD)/libxgro.a
 $(BUILD)/tests/bpf/test_xdp: tests/bpf/test_xdp.c tests/lib/pktgen.c tests/lib/check.c $(BUILD)/xgro.skel.h $(BUILD)/libxgro.a $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -I$(BUILD) $< tests/lib/pktgen.c tests/lib/check.c \
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) $(TESTKIT) -I$(BUILD) $< tests/lib/pktgen.c tests/lib/check.c \
 		$(BUILD)/libxgro.a -lbpf -lelf -lz -o $@
 
 # Traffic tool of the end-to-end tests.
 $(BUILD)/tests/xgro-xfer: tests/e2e/xfer.c
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) $< -o $@
 
 # The conformance table end to end (tests/e2e/test-conform.sh).
 $(BUILD)/tests/xgro-conform: tests/e2e/conform.c tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a $(HDRS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $< tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a -o $@
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) $(TESTKIT) $< tests/lib/conform.c tests/lib/pktgen.c $(BUILD)/libxgro.a -o $@
 
 # NIC-like TCP traffic (tests/wire, docs/wire.md): XDP frames by
 # BPF_PROG_RUN live frames, ACKs absorbed by XDP.
@@ -160,7 +167,7 @@ $(BUILD)/tests/wire.skel.h: $(BUILD)/tests/wire.bpf.o
 $(BUILD)/tests/xgro-wire: tests/wire/wire.c tests/wire/wire.h $(BUILD)/tests/wire.skel.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Itests/wire -I$(BUILD)/tests $< -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests/wire -I$(BUILD)/tests $< -lbpf -lelf -lz -o $@
 
 # Wire impairments for the relay of the end-to-end tests.
 IMPAIR := drop:10000 dup:10000 corrupt:1000
@@ -179,8 +186,8 @@ endif
 $(BUILD)/xgro-bench: $(BENCH_SRC) $(BUILD)/libxgro.a $(HDRS) bench/bench.h
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -Ibench $(BENCH_DEF) -c bench/engine_bench.c -o $(BUILD)/bench_main.o
-	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c tests/lib/pktgen.c -o $(BUILD)/bench_pktgen.o
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) $(TESTKIT) $(WHITEBOX) -Ibench $(BENCH_DEF) -c bench/engine_bench.c -o $(BUILD)/bench_main.o
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) $(TESTKIT) -c tests/lib/pktgen.c -o $(BUILD)/bench_pktgen.o
 ifneq ($(DPDK_LIBS),)
 	$(Q)$(CC) $(CFLAGS) -D_GNU_SOURCE -Wall -Wextra -Iinclude -Itests/lib -Ibench $(DPDK_CFLAGS) -c bench/dpdk_gro.c -o $(BUILD)/bench_dpdk.o
 	$(Q)$(CC) $(BUILD)/bench_main.o $(BUILD)/bench_pktgen.o $(BUILD)/bench_dpdk.o $(BUILD)/libxgro.a $(DPDK_LIBS) -o $@
@@ -226,12 +233,12 @@ HOT_DEPS := bench/hotloop.c bench/hotloop.h bench/hint.h bench/bench.h $(ENGINE_
 $(BUILD)/profile/hotloop: $(HOT_DEPS) $(if $(DPDK_LIBS),bench/dpdk_gro.c)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) -O2 -gdwarf-4 $(XCFLAGS) -Ibench $(BENCH_DEF) -c bench/hotloop.c -o $(BUILD)/profile/hotloop.o
+	$(Q)$(CC) -O2 -gdwarf-4 $(BASE_CFLAGS) $(TESTKIT) $(WHITEBOX) -Ibench $(BENCH_DEF) -c bench/hotloop.c -o $(BUILD)/profile/hotloop.o
 ifneq ($(DPDK_LIBS),)
 	$(Q)$(CC) -O2 -gdwarf-4 -D_GNU_SOURCE -Wall -Wextra -Iinclude -Itests/lib -Ibench $(DPDK_CFLAGS) \
 		-c bench/dpdk_gro.c -o $(BUILD)/profile/dpdk_gro.o
 endif
-	$(Q)$(CC) -O2 -gdwarf-4 $(XCFLAGS) $(BUILD)/profile/hotloop.o $(if $(DPDK_LIBS),$(BUILD)/profile/dpdk_gro.o) \
+	$(Q)$(CC) -O2 -gdwarf-4 $(BASE_CFLAGS) $(BUILD)/profile/hotloop.o $(if $(DPDK_LIBS),$(BUILD)/profile/dpdk_gro.o) \
 		$(ENGINE_SRC) tests/lib/pktgen.c $(DPDK_LIBS) -o $@
 
 profile-engine: $(BUILD)/profile/hotloop
