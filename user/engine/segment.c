@@ -63,9 +63,8 @@ static int whole(const struct xgro_out *out, uint8_t *buf, size_t buflen,
 int xgro_segment(const struct xgro_out *out, uint8_t *buf, size_t buflen,
 		 xgro_frame_fn frame, void *user)
 {
-	const struct virtio_net_hdr *v = &out->vnet;
-	uint32_t hdr_len = v->hdr_len, gso = v->gso_size;
-	uint32_t l3 = out->l3_off, l4 = out->l4_off, idx = 2, pay, pos, ihl = 0;
+	const struct virtio_net_hdr *v;
+	uint32_t hdr_len, gso, l3, l4, idx = 2, pay, pos, ihl = 0;
 	const uint8_t *h;
 	bool tcp, ipv6;
 	uint16_t id0 = 0;
@@ -76,6 +75,12 @@ int xgro_segment(const struct xgro_out *out, uint8_t *buf, size_t buflen,
 
 	if (!out || !buf || !frame || out->iovcnt < 2)
 		return -EINVAL;
+	/* only now may out be read */
+	v = &out->vnet;
+	hdr_len = v->hdr_len;
+	gso = v->gso_size;
+	l3 = out->l3_off;
+	l4 = out->l4_off;
 	if (v->gso_type == VIRTIO_NET_HDR_GSO_NONE)
 		return whole(out, buf, buflen, frame, user);
 	tcp = v->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ||
