@@ -41,7 +41,7 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: all test demo bench bench-engine bench-e2e profile-engine fuzz install clean deps deps-bench
+.PHONY: check format all test demo bench bench-engine bench-e2e profile-engine fuzz install clean deps deps-bench
 
 all: $(BUILD)/libxgro.a $(BUILD)/xgro $(BUILD)/xgro-bench
 
@@ -194,6 +194,15 @@ ifneq ($(DPDK_LIBS),)
 else
 	$(Q)$(CC) $(BUILD)/bench_main.o $(BUILD)/bench_pktgen.o $(BUILD)/libxgro.a -o $@
 endif
+
+# The tree in the style of .clang-format (Debian's clang-format 14);
+# `make format` puts it back in it.
+FORMAT_SRC = $(shell find user bpf include tests bench -name '*.[ch]' | sort)
+check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRC)
+
+format:
+	$(Q)clang-format -i $(FORMAT_SRC)
 
 deps:
 	$(Q)scripts/deps.sh

@@ -9,11 +9,15 @@
 #include <string.h>
 #include <time.h>
 
-#define BENCH_STRIDE 2176 /* a DPDK mbuf's footprint: 34 lines, so headers spread over cache sets */
+#define BENCH_STRIDE                                                           \
+	2176 /* a DPDK mbuf's footprint: 34 lines, so headers spread over      \
+		cache sets */
 #define BENCH_HEADROOM 128
 #define BENCH_BURST 32
 #define BENCH_SEGS 16 /* segments per flow between flushes */
-#define BENCH_CHUNK 256 /* frames prepared, then timed; their payload fits L2 */
+#define BENCH_CHUNK                                                            \
+	256 /* frames prepared, then timed; their payload fits L2              \
+	     */
 
 /*
  * A trace: `rounds` repetitions of `flows` TCP/IPv4 flows interleaved
@@ -85,7 +89,7 @@ int dpdk_run(const struct trace *t, bool burst, double secs, double cap_secs,
  * data BENCH_HEADROOM into a BENCH_STRIDE slot), 16 per flow, `rounds`
  * times; only reassembly and flush are collected. */
 struct xgro_pkt;
-int dpdk_hot(const struct xgro_pkt *pk, unsigned n, unsigned flows,
-	     long rounds, unsigned long *outs);
+int dpdk_hot(const struct xgro_pkt *pk, unsigned n, unsigned flows, long rounds,
+	     unsigned long *outs);
 
 #endif

@@ -22,9 +22,16 @@ static uint32_t nmbufs;
 
 int dpdk_setup(void)
 {
-	char *argv[] = { "xgro-bench", "--no-huge", "-m", "256", "--no-pci",
-			 "--no-shconf", "--log-level=lib.*:error",
-			 "-l", "0", NULL };
+	char *argv[] = { "xgro-bench",
+			 "--no-huge",
+			 "-m",
+			 "256",
+			 "--no-pci",
+			 "--no-shconf",
+			 "--log-level=lib.*:error",
+			 "-l",
+			 "0",
+			 NULL };
 
 	if (rte_eal_init(9, argv) < 0)
 		return -1;
@@ -59,7 +66,8 @@ static uint64_t flush(void *ctx, struct rte_mbuf **out)
 	uint16_t got;
 
 	do {
-		got = rte_gro_timeout_flush(ctx, 0, RTE_GRO_TCP_IPV4, out, 1024);
+		got = rte_gro_timeout_flush(ctx, 0, RTE_GRO_TCP_IPV4, out,
+					    1024);
 		n += got;
 	} while (got == 1024);
 	return n;
@@ -97,9 +105,9 @@ int dpdk_run(const struct trace *t, bool burst, double secs, double cap_secs,
 	while (r->ns < secs * 1e9 && !capped) {
 		for (uint32_t pos = 0; pos < t->npkts && !capped;
 		     pos += BENCH_CHUNK) {
-			uint32_t end = pos + BENCH_CHUNK < t->npkts ?
-					       pos + BENCH_CHUNK :
-					       t->npkts;
+			uint32_t end = pos + BENCH_CHUNK < t->npkts
+					       ? pos + BENCH_CHUNK
+					       : t->npkts;
 			uint64_t t0;
 
 			trace_restore(t, pos, end - pos);

@@ -43,7 +43,9 @@ static int trace_build(struct trace *t, uint32_t flows)
 	while ((uint64_t)t->rounds * t->round_pkts < 65536)
 		t->rounds++;
 	t->npkts = t->rounds * t->round_pkts;
-	t->mem = aligned_alloc(2u << 20, ((size_t)t->npkts * BENCH_STRIDE + (2u << 20) - 1) & ~((size_t)(2u << 20) - 1));
+	t->mem = aligned_alloc(
+		2u << 20, ((size_t)t->npkts * BENCH_STRIDE + (2u << 20) - 1) &
+				  ~((size_t)(2u << 20) - 1));
 	f = calloc(flows, sizeof(*f));
 	if (!t->mem || !f)
 		return -ENOMEM;
@@ -56,7 +58,8 @@ static int trace_build(struct trace *t, uint32_t flows)
 		f[i].saddr[2] = (uint8_t)(i >> 8);
 		f[i].saddr[3] = (uint8_t)i;
 		f[i].optlen = 12;
-		memcpy(f[i].opts, "\x01\x01\x08\x0a\x00\x01\x02\x03\x00\x00\x00\x07", 12);
+		memcpy(f[i].opts,
+		       "\x01\x01\x08\x0a\x00\x01\x02\x03\x00\x00\x00\x07", 12);
 	}
 	for (uint32_t i = 0; i < t->npkts; i++) {
 		uint32_t fl = i % flows;
@@ -139,9 +142,9 @@ static int xgro_run(const struct trace *t, unsigned csum, bool hinted,
 	memset(r, 0, sizeof(*r));
 	while (r->ns < secs * 1e9) {
 		for (uint32_t pos = 0; pos < t->npkts; pos += BENCH_CHUNK) {
-			uint32_t end = pos + BENCH_CHUNK < t->npkts ?
-					       pos + BENCH_CHUNK :
-					       t->npkts;
+			uint32_t end = pos + BENCH_CHUNK < t->npkts
+					       ? pos + BENCH_CHUNK
+					       : t->npkts;
 			uint64_t t0;
 
 			trace_restore(t, pos, end - pos);
@@ -265,8 +268,9 @@ static void usage(FILE *f)
 static struct result median(struct result *r, int n)
 {
 	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && r[j].pkts * r[j - 1].ns <
-					       r[j - 1].pkts * r[j].ns; j--) {
+		for (int j = i;
+		     j > 0 && r[j].pkts * r[j - 1].ns < r[j - 1].pkts * r[j].ns;
+		     j--) {
 			struct result x = r[j];
 
 			r[j] = r[j - 1];
@@ -355,8 +359,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (secs <= 0 || cap <= 0 || repeat < 1 || repeat > MAXREP) {
-		fprintf(stderr, "xgro-bench: --secs and --cap must be > 0, "
-				"--repeat 1..%d\n", MAXREP);
+		fprintf(stderr,
+			"xgro-bench: --secs and --cap must be > 0, "
+			"--repeat 1..%d\n",
+			MAXREP);
 		return 2;
 	}
 	if (csum)
@@ -364,9 +370,11 @@ int main(int argc, char **argv)
 #ifdef XGRO_HAVE_DPDK
 	have_dpdk = dpdk_setup() == 0;
 	if (!have_dpdk)
-		fprintf(stderr, "xgro-bench: DPDK EAL init failed; DPDK rows skipped\n");
+		fprintf(stderr, "xgro-bench: DPDK EAL init failed; DPDK rows "
+				"skipped\n");
 #else
-	fprintf(stderr, "xgro-bench: built without libdpdk; DPDK rows skipped\n");
+	fprintf(stderr,
+		"xgro-bench: built without libdpdk; DPDK rows skipped\n");
 #endif
 	if (!json)
 		printf("%8s  %-12s %9s %9s %9s %10s\n", "flows", "impl", "Mpps",
@@ -378,11 +386,13 @@ int main(int argc, char **argv)
 		struct trace t;
 
 		if (!n || n > (1u << 20)) {
-			fprintf(stderr, "xgro-bench: bad flow count '%s'\n", tok);
+			fprintf(stderr, "xgro-bench: bad flow count '%s'\n",
+				tok);
 			return 2;
 		}
 		if (trace_build(&t, n)) {
-			fprintf(stderr, "xgro-bench: no memory for %u flows\n", n);
+			fprintf(stderr, "xgro-bench: no memory for %u flows\n",
+				n);
 			return 1;
 		}
 		struct result res[sizeof(rows) / sizeof(rows[0])][MAXREP];
@@ -394,7 +404,8 @@ int main(int argc, char **argv)
 				(rows[i].kind == 0 || have_dpdk);
 		/* A B C A B C ...: drift on a noisy machine hits all alike */
 		for (int rep = 0; rep < repeat; rep++) {
-			for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]);
+			     i++) {
 				const struct row *w = &rows[i];
 				int err = -1;
 
@@ -406,12 +417,14 @@ int main(int argc, char **argv)
 						       &mem[i]);
 #ifdef XGRO_HAVE_DPDK
 				else
-					err = dpdk_run(&t, w->kind == 2, secs, cap,
-						       &res[i][rep]);
+					err = dpdk_run(&t, w->kind == 2, secs,
+						       cap, &res[i][rep]);
 #endif
-				if (err || !res[i][rep].ns || !res[i][rep].outs) {
+				if (err || !res[i][rep].ns ||
+				    !res[i][rep].outs) {
 					fprintf(stderr,
-						"xgro-bench: %s at %u flows failed\n",
+						"xgro-bench: %s at %u flows "
+						"failed\n",
 						w->impl, n);
 					return 1;
 				}
@@ -431,8 +444,10 @@ int main(int argc, char **argv)
 			if (w->kind == 1)
 				heavy = mpps;
 			if (json) {
-				printf("{\"flows\":%u,\"impl\":\"%s\",\"mpps\":%.3f,"
-				       "\"ns_per_pkt\":%.2f,\"segs_per_out\":%.2f",
+				printf("{\"flows\":%u,\"impl\":\"%s\",\"mpps\":"
+				       "%.3f,"
+				       "\"ns_per_pkt\":%.2f,\"segs_per_out\":%."
+				       "2f",
 				       n, w->impl, mpps,
 				       (double)r.ns / (double)r.pkts,
 				       (double)r.pkts / (double)r.outs);
@@ -453,7 +468,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 		if (!json && mine > 0 && heavy > 0)
-			printf("%8u  xgro / dpdk-heavy = %.2fx\n", n, mine / heavy);
+			printf("%8u  xgro / dpdk-heavy = %.2fx\n", n,
+			       mine / heavy);
 		trace_free(&t);
 	}
 	return 0;

@@ -18,7 +18,6 @@
 
 #include "xgro.h"
 
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 65536);
@@ -137,12 +136,12 @@ static __always_inline __u32 ipv6_ext_skip(void *data, void *end, __u32 *off,
 	}
 	if (*nh != IPPROTO_TCP && *nh != IPPROTO_UDP) {
 		switch (*nh) {
-		case 0: /* hop-by-hop */
-		case 43: /* routing */
-		case 44: /* fragment */
-		case 50: /* ESP */
-		case 51: /* AH */
-		case 60: /* destination options */
+		case 0:	  /* hop-by-hop */
+		case 43:  /* routing */
+		case 44:  /* fragment */
+		case 50:  /* ESP */
+		case 51:  /* AH */
+		case 60:  /* destination options */
 		case 135: /* mobility */
 			return XGRO_CNT_PASS_IPV6_EXT;
 		}
@@ -173,12 +172,14 @@ static __always_inline __u32 parse_l2(void *data, void *end, struct parsed *p,
 			break;
 		if ((void *)(tag + 2) > end)
 			return XGRO_CNT_PASS_MALFORMED;
-		p->key.vlan[i] = (__u32)bpf_ntohs(*proto) << 16 | bpf_ntohs(tag[0]);
+		p->key.vlan[i] =
+			(__u32)bpf_ntohs(*proto) << 16 | bpf_ntohs(tag[0]);
 		p->key.nvlan = (__u8)(i + 1);
 		*proto = tag[1];
 		*off += 4;
 	}
-	if (*proto == bpf_htons(ETH_P_8021Q) || *proto == bpf_htons(ETH_P_8021AD))
+	if (*proto == bpf_htons(ETH_P_8021Q) ||
+	    *proto == bpf_htons(ETH_P_8021AD))
 		return XGRO_CNT_PASS_VLAN; /* a third tag */
 	return 0;
 }
@@ -283,9 +284,11 @@ static __always_inline __u32 parse(struct xdp_md *ctx, struct parsed *p,
 		return reason;
 	p->l3_off = off;
 	if (proto == bpf_htons(ETH_P_IP))
-		reason = parse_ipv4(data, end, flen, p, &off, &l3_end, &l4proto);
+		reason =
+			parse_ipv4(data, end, flen, p, &off, &l3_end, &l4proto);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		reason = parse_ipv6(data, end, flen, p, &off, &l3_end, &l4proto);
+		reason =
+			parse_ipv6(data, end, flen, p, &off, &l3_end, &l4proto);
 	else
 		reason = XGRO_CNT_PASS_NOT_IP;
 	return reason ? reason : parse_l4(data, end, p, off, l3_end, l4proto);
@@ -538,7 +541,8 @@ static __always_inline int classify(struct xdp_md *ctx)
 	now = bpf_ktime_get_ns();
 	reason = steer_verdict(&p, cfg, queue, len, now, &mflags);
 	if (!reason) {
-		mflags |= (bpf_get_smp_processor_id() + 1) << XGRO_META_CPU_SHIFT;
+		mflags |= (bpf_get_smp_processor_id() + 1)
+			  << XGRO_META_CPU_SHIFT;
 		write_meta(ctx, &p, xgro_flow_hash(&p.key, cfg->hash_seed),
 			   mflags, now);
 		if (bpf_redirect_map(&xsks, queue, XDP_PASS) != XDP_REDIRECT)

@@ -44,7 +44,7 @@ struct xgro_flow_key {
 	__u16 dport;
 	__u32 vlan[2];
 	__u8 family; /* 4 or 6 */
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 nvlan;
 	__u8 pad;
 } __attribute__((aligned(8)));
@@ -215,17 +215,17 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_steer) == 32, "steer size");
  * write through the pinned map takes effect at once.
  */
 struct xgro_config {
-	__u32 protos; /* XGRO_PROTO_* */
+	__u32 protos;	   /* XGRO_PROTO_* */
 	__u32 min_payload; /* bytes of L4 payload before a flow is steered */
 	__u32 idle_release_ms; /* steered flow goes back after this idle time */
-	__u32 flush_us; /* longest hold of a segment; 0: flush when idle */
-	__u32 max_size; /* largest merged IP length */
-	__u32 csum_mode; /* enum xgro_csum_mode */
+	__u32 flush_us;	    /* longest hold of a segment; 0: flush when idle */
+	__u32 max_size;	    /* largest merged IP length */
+	__u32 csum_mode;    /* enum xgro_csum_mode */
 	__u32 heartbeat_ms; /* worker considered stale after this */
-	__u32 frame_size; /* largest frame a umem frame can hold */
-	__u32 steer_vlan; /* steer tagged frames too */
-	__u32 hash_seed; /* seed of xgro_flow_hash() */
-	__u32 max_segs; /* segments per super-packet; 1: pass through */
+	__u32 frame_size;   /* largest frame a umem frame can hold */
+	__u32 steer_vlan;   /* steer tagged frames too */
+	__u32 hash_seed;    /* seed of xgro_flow_hash() */
+	__u32 max_segs;	    /* segments per super-packet; 1: pass through */
 	__u32 release_segs; /* release flows under this many segs/output; 0:
 			       never */
 	__u32 probation_ms; /* re-admit released flows after this; 0: idle only
@@ -240,7 +240,7 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_config) == 56, "config size");
  * bpf_xdp_adjust_meta(). The area is not cleared between packets, hence
  * the magic. Offsets are from the start of the Ethernet header.
  */
-#define XGRO_META_MAGIC 0x7847u /* "xG" */
+#define XGRO_META_MAGIC 0x7847u	     /* "xG" */
 #define XGRO_META_DRAINING (1u << 0) /* the flow is DRAINING: hold nothing */
 /* bits 16..31 of flags: 1 + the CPU the XDP program ran on, so that a
  * worker knows whether waking it costs another CPU an IPI (nap-us) */
@@ -266,7 +266,7 @@ struct xgro_beacon {
 	__u64 heartbeat_ns; /* start of the worker's last loop */
 	__u64 drained_ns; /* every frame stamped up to this has been emitted */
 	__u32 pressure;	  /* RX ring over 3/4 full at the last loop */
-	__u32 halt;	  /* enum xgro_halt: steering stopped, all frames pass */
+	__u32 halt; /* enum xgro_halt: steering stopped, all frames pass */
 	__u64 pad2[5];
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_beacon) == 64, "beacon size");
@@ -291,40 +291,42 @@ enum xgro_halt {
  * JSON uses (X(NAME, name, what it counts)). Frames passed to the stack
  * are counted by reason, from XGRO_CNT_PASS_FIRST to the end.
  */
-#define XGRO_COUNTERS(X)                                                        \
-	X(RX, rx, "frames the program ran on")                                  \
-	X(STEERED, steered, "frames redirected to a socket")                     \
-	/* events, not frames: none of these is a pass */                        \
-	X(ADMITTED, admitted, "flows put on the steered path")                   \
-	X(READMITTED, readmitted, "of those, released flows after probation")    \
-	X(STEERED_DRAINING, steered_draining,                                    \
-	  "frames steered while their flow drained")                             \
-	X(DRAINED, drained, "flows switched from draining to released")          \
-	X(PASS_NOT_IP, pass_not_ip, "passed: not IPv4 or IPv6")                  \
-	X(PASS_PROTO, pass_proto, "passed: a protocol not steered")              \
-	X(PASS_FRAGMENT, pass_fragment, "passed: IP fragments")                  \
-	X(PASS_IPV6_EXT, pass_ipv6_ext, "passed: IPv6 extension headers")        \
-	X(PASS_LINK_LOCAL, pass_link_local,                                      \
-	  "passed: link-local or multicast destinations")                        \
-	X(PASS_VLAN, pass_vlan, "passed: VLAN-tagged (steer-vlan off)")          \
-	X(PASS_MALFORMED, pass_malformed, "passed: malformed headers")           \
-	X(PASS_NOT_STEERED, pass_not_steered,                                    \
-	  "passed: flows not steered (no payload yet)")                          \
-	X(PASS_NO_SOCKET, pass_no_socket, "passed: no socket on the queue")      \
-	X(PASS_STALE_WORKER, pass_stale_worker,                                  \
-	  "passed: the queue's worker is silent (fail open)")                    \
-	X(PASS_TOO_LARGE, pass_too_large, "passed: larger than a umem frame")    \
-	X(PASS_RELEASED, pass_released, "passed: a released flow's frames")      \
-	X(PASS_PRESSURE, pass_pressure,                                          \
-	  "passed: admission refused, the RX ring is filling")                   \
-	X(PASS_LAGGING, pass_lagging, "passed: admission refused, the worker lags") \
-	X(PASS_HALTED, pass_halted, "passed: steering stopped, the sink cannot deliver")
+#define XGRO_COUNTERS(X)                                                       \
+	X(RX, rx, "frames the program ran on")                                 \
+	X(STEERED, steered, "frames redirected to a socket")                   \
+	/* events, not frames: none of these is a pass */                      \
+	X(ADMITTED, admitted, "flows put on the steered path")                 \
+	X(READMITTED, readmitted, "of those, released flows after probation")  \
+	X(STEERED_DRAINING, steered_draining,                                  \
+	  "frames steered while their flow drained")                           \
+	X(DRAINED, drained, "flows switched from draining to released")        \
+	X(PASS_NOT_IP, pass_not_ip, "passed: not IPv4 or IPv6")                \
+	X(PASS_PROTO, pass_proto, "passed: a protocol not steered")            \
+	X(PASS_FRAGMENT, pass_fragment, "passed: IP fragments")                \
+	X(PASS_IPV6_EXT, pass_ipv6_ext, "passed: IPv6 extension headers")      \
+	X(PASS_LINK_LOCAL, pass_link_local,                                    \
+	  "passed: link-local or multicast destinations")                      \
+	X(PASS_VLAN, pass_vlan, "passed: VLAN-tagged (steer-vlan off)")        \
+	X(PASS_MALFORMED, pass_malformed, "passed: malformed headers")         \
+	X(PASS_NOT_STEERED, pass_not_steered,                                  \
+	  "passed: flows not steered (no payload yet)")                        \
+	X(PASS_NO_SOCKET, pass_no_socket, "passed: no socket on the queue")    \
+	X(PASS_STALE_WORKER, pass_stale_worker,                                \
+	  "passed: the queue's worker is silent (fail open)")                  \
+	X(PASS_TOO_LARGE, pass_too_large, "passed: larger than a umem frame")  \
+	X(PASS_RELEASED, pass_released, "passed: a released flow's frames")    \
+	X(PASS_PRESSURE, pass_pressure,                                        \
+	  "passed: admission refused, the RX ring is filling")                 \
+	X(PASS_LAGGING, pass_lagging,                                          \
+	  "passed: admission refused, the worker lags")                        \
+	X(PASS_HALTED, pass_halted,                                            \
+	  "passed: steering stopped, the sink cannot deliver")
 
 enum xgro_counter {
 #define XGRO_CNT_ENUM(up, low, doc) XGRO_CNT_##up,
 	XGRO_COUNTERS(XGRO_CNT_ENUM)
 #undef XGRO_CNT_ENUM
-	XGRO_CNT_MAX,
+		XGRO_CNT_MAX,
 };
 #define XGRO_CNT_PASS_FIRST XGRO_CNT_PASS_NOT_IP
 
@@ -333,29 +335,29 @@ enum xgro_counter {
  * theirs into the pinned `worker_stats` map, so bpftool prints them with
  * field names too.
  */
-#define XGRO_ENGINE_STATS(X) \
-	X(packets_in, "frames fed") \
-	X(packets_out, "outputs emitted: super-packets and lone frames") \
-	X(superpackets_out, "outputs of two or more segments") \
-	X(segments_merged, "frames that left inside a super-packet") \
-	X(bytes_in, "bytes fed") \
-	X(bytes_out, "bytes emitted") \
-	/* why a held super-packet was emitted */ \
-	X(flush_psh, "a segment with PSH (or FIN, URG) ended it") \
-	X(flush_short, "segment shorter than gso_size") \
-	X(flush_size, "max_size reached") \
-	X(flush_segs, "segment limit reached") \
-	X(flush_age, "flush interval elapsed") \
-	X(flush_table_full, "oldest flow evicted for a new one") \
-	X(flush_budget, "held-frame budget") \
-	X(flush_unmergeable, "a packet of the flow that cannot merge") \
-	X(flush_mismatch, "a packet that starts a new super-packet") \
-	X(flush_explicit, "flush_all by the caller") \
-	/* why a frame went out alone without being held */ \
-	X(alone_not_flow, "not TCP/UDP over plain IPv4/IPv6") \
-	X(alone_unmergeable, "flags, no payload, options, fragments") \
-	X(csum_bad, "L4 checksum failed verification") \
-	X(ip_csum_bad, "IPv4 header checksum failed") \
+#define XGRO_ENGINE_STATS(X)                                                   \
+	X(packets_in, "frames fed")                                            \
+	X(packets_out, "outputs emitted: super-packets and lone frames")       \
+	X(superpackets_out, "outputs of two or more segments")                 \
+	X(segments_merged, "frames that left inside a super-packet")           \
+	X(bytes_in, "bytes fed")                                               \
+	X(bytes_out, "bytes emitted")                                          \
+	/* why a held super-packet was emitted */                              \
+	X(flush_psh, "a segment with PSH (or FIN, URG) ended it")              \
+	X(flush_short, "segment shorter than gso_size")                        \
+	X(flush_size, "max_size reached")                                      \
+	X(flush_segs, "segment limit reached")                                 \
+	X(flush_age, "flush interval elapsed")                                 \
+	X(flush_table_full, "oldest flow evicted for a new one")               \
+	X(flush_budget, "held-frame budget")                                   \
+	X(flush_unmergeable, "a packet of the flow that cannot merge")         \
+	X(flush_mismatch, "a packet that starts a new super-packet")           \
+	X(flush_explicit, "flush_all by the caller")                           \
+	/* why a frame went out alone without being held */                    \
+	X(alone_not_flow, "not TCP/UDP over plain IPv4/IPv6")                  \
+	X(alone_unmergeable, "flags, no payload, options, fragments")          \
+	X(csum_bad, "L4 checksum failed verification")                         \
+	X(ip_csum_bad, "IPv4 header checksum failed")                          \
 	X(malformed, "truncated or lying lengths")
 
 struct xgro_engine_stats {
@@ -378,22 +380,22 @@ XGRO_STATIC_ASSERT(sizeof(struct xgro_engine_stats) == 21 * 8,
  * a time at least T, then reads figures at least as new as T.
  */
 #define XGRO_XSK_SAMPLE_MS 50
-#define XGRO_XSK_STATS(X) \
-	X(sampled_ns, "last getsockopt; 0: not yet") \
-	X(published_ns, "last update of the ring levels below") \
-	/* XDP_STATISTICS, cumulative since the socket was bound */ \
-	X(rx_dropped, "no fill-ring frame to copy into, or too large") \
-	X(rx_invalid_descs, "bad descriptors on the RX ring") \
-	X(rx_ring_full, "the RX ring had no room: frame dropped") \
-	X(rx_fill_ring_empty_descs, "fill ring found empty") \
-	X(sample_errors, "getsockopt failures") \
-	/* levels, now */ \
-	X(rx_size, "RX ring entries") \
-	X(fill_size, "fill ring entries") \
-	X(rx_pending, "descriptors in the RX ring, not yet taken") \
-	X(fill_stocked, "frames in the fill ring, for the kernel") \
-	X(umem_frames, "frames in the umem") \
-	X(umem_free, "frames in the worker's reserve (in no ring)") \
+#define XGRO_XSK_STATS(X)                                                      \
+	X(sampled_ns, "last getsockopt; 0: not yet")                           \
+	X(published_ns, "last update of the ring levels below")                \
+	/* XDP_STATISTICS, cumulative since the socket was bound */            \
+	X(rx_dropped, "no fill-ring frame to copy into, or too large")         \
+	X(rx_invalid_descs, "bad descriptors on the RX ring")                  \
+	X(rx_ring_full, "the RX ring had no room: frame dropped")              \
+	X(rx_fill_ring_empty_descs, "fill ring found empty")                   \
+	X(sample_errors, "getsockopt failures")                                \
+	/* levels, now */                                                      \
+	X(rx_size, "RX ring entries")                                          \
+	X(fill_size, "fill ring entries")                                      \
+	X(rx_pending, "descriptors in the RX ring, not yet taken")             \
+	X(fill_stocked, "frames in the fill ring, for the kernel")             \
+	X(umem_frames, "frames in the umem")                                   \
+	X(umem_free, "frames in the worker's reserve (in no ring)")            \
 	X(held_frames, "frames the engine holds (xgro_held_frames)")
 
 struct xgro_xsk_stats {
@@ -404,18 +406,18 @@ struct xgro_xsk_stats {
 XGRO_STATIC_ASSERT(sizeof(struct xgro_xsk_stats) == 14 * 8, "xsk stats size");
 
 /* Per-queue worker figures in the pinned `worker_stats` array. */
-#define XGRO_WORKER_STATS(X) \
-	X(rx_frames, "descriptors taken from the RX ring") \
-	X(frames_in_flight, "taken from the fill ring, not yet back") \
-	X(sink_writes, "writes to the tap or veth") \
-	X(sink_errors, "writes refused; their frames are dropped") \
-	X(segmented, "outputs cut in software (GSO write refused)") \
-	X(flows_released, "flows handed back to the stack, any reason") \
-	X(no_meta, "frames without valid XDP metadata") \
-	X(loops, "passes of the worker's loop") \
-	X(released_no_merge, "of flows_released: too few segs/output") \
-	X(released_csum, "of flows_released: checksums kept failing") \
-	X(release_errors, "releases the steer map refused") \
+#define XGRO_WORKER_STATS(X)                                                   \
+	X(rx_frames, "descriptors taken from the RX ring")                     \
+	X(frames_in_flight, "taken from the fill ring, not yet back")          \
+	X(sink_writes, "writes to the tap or veth")                            \
+	X(sink_errors, "writes refused; their frames are dropped")             \
+	X(segmented, "outputs cut in software (GSO write refused)")            \
+	X(flows_released, "flows handed back to the stack, any reason")        \
+	X(no_meta, "frames without valid XDP metadata")                        \
+	X(loops, "passes of the worker's loop")                                \
+	X(released_no_merge, "of flows_released: too few segs/output")         \
+	X(released_csum, "of flows_released: checksums kept failing")          \
+	X(release_errors, "releases the steer map refused")                    \
 	X(draining_frames, "frames of DRAINING flows: never held")
 
 struct xgro_worker_stats {
@@ -424,7 +426,7 @@ struct xgro_worker_stats {
 	XGRO_WORKER_STATS(XGRO_STAT_FIELD)
 #undef XGRO_STAT_FIELD
 	struct xgro_xsk_stats xsk; /* the fields above keep their offsets */
-	__s64 sink_last_err; /* -errno of the newest refused write */
+	__s64 sink_last_err;	   /* -errno of the newest refused write */
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_worker_stats) ==
 			   sizeof(struct xgro_engine_stats) + 13 * 8 +

@@ -34,15 +34,15 @@ struct xgro_ctx;
 
 /* Engine configuration. Zeroed fields take the defaults noted. */
 struct xgro_engine_config {
-	uint32_t max_flows; /* held flows (default 1024, up to 1 << 20) */
+	uint32_t max_flows;  /* held flows (default 1024, up to 1 << 20) */
 	uint32_t max_frames; /* held frames (default 16 * max_flows) */
-	uint32_t max_size; /* merged IP length limit (default 65535) */
-	uint32_t max_segs; /* segments per super-packet (default 64) */
-	uint32_t flush_ns; /* hold limit for xgro_flush_expired() */
-	uint32_t protos; /* XGRO_PROTO_* to merge (default TCP|UDP) */
-	uint32_t csum_mode; /* enum xgro_csum_mode (default verify) */
+	uint32_t max_size;   /* merged IP length limit (default 65535) */
+	uint32_t max_segs;   /* segments per super-packet (default 64) */
+	uint32_t flush_ns;   /* hold limit for xgro_flush_expired() */
+	uint32_t protos;     /* XGRO_PROTO_* to merge (default TCP|UDP) */
+	uint32_t csum_mode;  /* enum xgro_csum_mode (default verify) */
 	uint32_t no_udp_gso; /* kernel lacks GSO_UDP_L4: never merge UDP */
-	uint32_t seed; /* xgro_flow_hash() seed; hash hints must use it */
+	uint32_t seed;	     /* xgro_flow_hash() seed; hash hints must use it */
 	uint32_t pad2;
 	uint8_t set_dst_mac; /* rewrite the destination MAC of every output */
 	uint8_t dst_mac[6];
@@ -53,7 +53,7 @@ struct xgro_engine_config {
 struct xgro_pkt {
 	const uint8_t *data; /* Ethernet header */
 	uint32_t len;
-	uint32_t hash; /* xgro_flow_hash() of the key, with XGRO_PKT_HASH */
+	uint32_t hash;	 /* xgro_flow_hash() of the key, with XGRO_PKT_HASH */
 	uint64_t handle; /* opaque, handed back when the frame is free */
 	uint16_t l3_off; /* offset hints, with XGRO_PKT_OFFSETS; checked */
 	uint16_t l4_off;
@@ -66,7 +66,7 @@ struct xgro_pkt {
 /* Output kinds. */
 enum xgro_out_kind {
 	XGRO_OUT_MERGED, /* a held flow: one or more segments */
-	XGRO_OUT_ALONE, /* a frame that was never held, unmodified */
+	XGRO_OUT_ALONE,	 /* a frame that was never held, unmodified */
 };
 
 /* Why a frame went out alone (xgro_out.reason for XGRO_OUT_ALONE). */
@@ -93,16 +93,16 @@ enum xgro_flush_reason {
 };
 
 #define XGRO_OUT_FIXEDID (1u << 0) /* IPv4 ID fixed across segments */
-#define XGRO_OUT_FLOW (1u << 1) /* key is valid */
+#define XGRO_OUT_FLOW (1u << 1)	   /* key is valid */
 
 struct xgro_out {
 	struct virtio_net_hdr vnet;
 	uint8_t kind; /* enum xgro_out_kind */
 	uint8_t reason;
-	uint16_t segs; /* input frames in this output */
-	uint32_t len; /* frame bytes, without the virtio_net_hdr */
+	uint16_t segs;	 /* input frames in this output */
+	uint32_t len;	 /* frame bytes, without the virtio_net_hdr */
 	uint32_t iovcnt; /* entries of iov, including vnet and header */
-	uint32_t flags; /* XGRO_OUT_* */
+	uint32_t flags;	 /* XGRO_OUT_* */
 	const struct iovec *iov;
 	const uint64_t *handles; /* frames the caller may reuse afterwards */
 	uint32_t nhandles;
@@ -143,9 +143,9 @@ size_t xgro_ctx_mem_size(const struct xgro_engine_config *cfg);
  * among the frames given (in chunks of XGRO_BURST_MAX), emits everything
  * and keeps nothing. No context, no allocation: uses the stack.
  */
-int xgro_burst(const struct xgro_engine_config *cfg, const struct xgro_pkt *pkts,
-	       unsigned n, xgro_emit_fn emit, void *user,
-	       struct xgro_engine_stats *stats);
+int xgro_burst(const struct xgro_engine_config *cfg,
+	       const struct xgro_pkt *pkts, unsigned n, xgro_emit_fn emit,
+	       void *user, struct xgro_engine_stats *stats);
 
 /*
  * GSO, the inverse: cut an output back into wire frames, each with full

@@ -78,6 +78,18 @@ for r in rows:
 	fi
 }
 run bench bench_smoke
+
+# the tree keeps the style .clang-format sets (`make format` fixes it)
+format_check() {
+	local out
+	if out=$(make -s --no-print-directory check 2>&1); then
+		echo "PASS: check/format: the tree passes .clang-format"
+	else
+		echo "FAIL: check/format: $(echo "$out" | grep -c 'error:') lines (make format): $(echo "$out" | head -1)"
+		return 1
+	fi
+}
+run check format_check
 for t in "$B"/tests/bpf/test_*; do
 	run "bpf-$(basename "$t")" "$t"
 done

@@ -31,20 +31,20 @@ static int ncpu;
 enum setup {
 	S_DEFAULT = 0,
 	S_STALE = 1 << 0, /* no heartbeat */
-	S_VLAN = 1 << 1, /* steer tagged frames */
+	S_VLAN = 1 << 1,  /* steer tagged frames */
 	S_NO_UDP = 1 << 2,
 	S_SMALL_FRAME = 1 << 3,
 	S_MIN_PAYLOAD = 1 << 4, /* min_payload 1000 */
-	S_RELEASED = 1 << 5, /* a worker released this flow */
-	S_STEERED = 1 << 6, /* the flow is already steered */
-	S_DRAINING = 1 << 7, /* a worker asked for release; no frame since */
-	S_STAMPED = 1 << 8, /* with S_DRAINING: a frame redirected since */
-	S_DRAINED = 1 << 9, /* the worker has emitted up to that frame */
-	S_PRESSURE = 1 << 10, /* the worker says its RX ring is filling */
-	S_LAGGING = 1 << 11, /* the worker has not looped for 60 ms */
-	S_PROBATION = 1 << 12, /* released 20 s ago, probation 10 s */
-	S_QUIET = 1 << 13, /* the flow's last frame 50 ms ago */
-	S_CSUM = 1 << 14, /* released for checksums */
+	S_RELEASED = 1 << 5,	/* a worker released this flow */
+	S_STEERED = 1 << 6,	/* the flow is already steered */
+	S_DRAINING = 1 << 7,	/* a worker asked for release; no frame since */
+	S_STAMPED = 1 << 8,	/* with S_DRAINING: a frame redirected since */
+	S_DRAINED = 1 << 9,	/* the worker has emitted up to that frame */
+	S_PRESSURE = 1 << 10,	/* the worker says its RX ring is filling */
+	S_LAGGING = 1 << 11,	/* the worker has not looped for 60 ms */
+	S_PROBATION = 1 << 12,	/* released 20 s ago, probation 10 s */
+	S_QUIET = 1 << 13,	/* the flow's last frame 50 ms ago */
+	S_CSUM = 1 << 14,	/* released for checksums */
 	S_SHORT_IDLE = 1 << 15, /* idle_release_ms 1, last frame 5 ms ago */
 };
 
@@ -52,11 +52,11 @@ struct row {
 	const char *name;
 	void (*build)(struct pg_flow *f, size_t *plen, int *truncate);
 	unsigned setup;
-	int lie; /* L_*: a field of the built frame made to lie */
+	int lie;	  /* L_*: a field of the built frame made to lie */
 	unsigned counter; /* XGRO_CNT_* that must count this frame */
-	bool flow; /* a flow-map entry must exist afterwards */
-	unsigned event; /* an event counter that must be 1 (0: none) */
-	unsigned after; /* 1 + the steer state afterwards (0: unchecked) */
+	bool flow;	  /* a flow-map entry must exist afterwards */
+	unsigned event;	  /* an event counter that must be 1 (0: none) */
+	unsigned after;	  /* 1 + the steer state afterwards (0: unchecked) */
 };
 
 static uint64_t now_ns(void)
@@ -68,11 +68,36 @@ static uint64_t now_ns(void)
 }
 
 /* ---- frames ---- */
-static void tcp4(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 1000; (void)t; }
-static void tcp6(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); *p = 1000; (void)t; }
-static void udp4(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 4, 17, 1); *p = 1000; (void)t; }
-static void udp6(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 17, 1); *p = 500; (void)t; }
-static void pure_ack(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 0; (void)t; }
+static void tcp4(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 1000;
+	(void)t;
+}
+static void tcp6(struct pg_flow *f, size_t *p, int *t)
+{
+	pg_init(f, 6, 6, 1);
+	*p = 1000;
+	(void)t;
+}
+static void udp4(struct pg_flow *f, size_t *p, int *t)
+{
+	pg_init(f, 4, 17, 1);
+	*p = 1000;
+	(void)t;
+}
+static void udp6(struct pg_flow *f, size_t *p, int *t)
+{
+	pg_init(f, 6, 17, 1);
+	*p = 500;
+	(void)t;
+}
+static void pure_ack(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 0;
+	(void)t;
+}
 static void ipopts(struct pg_flow *f, size_t *p, int *t)
 {
 	f->ipoptlen = 8;
@@ -80,13 +105,48 @@ static void ipopts(struct pg_flow *f, size_t *p, int *t)
 	*p = 1000;
 	(void)t;
 }
-static void frag_first(struct pg_flow *f, size_t *p, int *t) { f->mf = true; *p = 800; (void)t; }
-static void frag_later(struct pg_flow *f, size_t *p, int *t) { f->frag_off = 100; *p = 800; (void)t; }
-static void v6ext(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 6, 1); f->v6_ext = PG_EXT_DSTOPTS; *p = 100; (void)t; }
-static void v6hbh(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_HBH; }
-static void v6rt(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_ROUTING; }
-static void v6frag(struct pg_flow *f, size_t *p, int *t) { v6ext(f, p, t); f->v6_ext = PG_EXT_FRAGMENT; }
-static void v6ext_udp(struct pg_flow *f, size_t *p, int *t) { pg_init(f, 6, 17, 1); f->v6_ext = PG_EXT_DSTOPTS; f->v6_ext_units = 2; *p = 500; (void)t; }
+static void frag_first(struct pg_flow *f, size_t *p, int *t)
+{
+	f->mf = true;
+	*p = 800;
+	(void)t;
+}
+static void frag_later(struct pg_flow *f, size_t *p, int *t)
+{
+	f->frag_off = 100;
+	*p = 800;
+	(void)t;
+}
+static void v6ext(struct pg_flow *f, size_t *p, int *t)
+{
+	pg_init(f, 6, 6, 1);
+	f->v6_ext = PG_EXT_DSTOPTS;
+	*p = 100;
+	(void)t;
+}
+static void v6hbh(struct pg_flow *f, size_t *p, int *t)
+{
+	v6ext(f, p, t);
+	f->v6_ext = PG_EXT_HBH;
+}
+static void v6rt(struct pg_flow *f, size_t *p, int *t)
+{
+	v6ext(f, p, t);
+	f->v6_ext = PG_EXT_ROUTING;
+}
+static void v6frag(struct pg_flow *f, size_t *p, int *t)
+{
+	v6ext(f, p, t);
+	f->v6_ext = PG_EXT_FRAGMENT;
+}
+static void v6ext_udp(struct pg_flow *f, size_t *p, int *t)
+{
+	pg_init(f, 6, 17, 1);
+	f->v6_ext = PG_EXT_DSTOPTS;
+	f->v6_ext_units = 2;
+	*p = 500;
+	(void)t;
+}
 static void vlan(struct pg_flow *f, size_t *p, int *t)
 {
 	f->nvlan = 1;
@@ -118,25 +178,91 @@ static void ll6(struct pg_flow *f, size_t *p, int *t)
 	*p = 100;
 	(void)t;
 }
-static void small(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 10; (void)t; }
+static void small(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 10;
+	(void)t;
+}
 /* truncations: t is the length to cut the frame to */
-static void cut_eth(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; *t = 14; }
-static void cut_vlan(struct pg_flow *f, size_t *p, int *t) { vlan(f, p, t); *t = 16; }
-static void cut_ip4(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; *t = 14 + 19; }
-static void cut_ip6(struct pg_flow *f, size_t *p, int *t) { tcp6(f, p, t); *t = 14 + 39; }
-static void cut_tcp(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 0; *t = 14 + 20 + 19; }
-static void cut_udp(struct pg_flow *f, size_t *p, int *t) { udp4(f, p, t); *p = 0; *t = 14 + 20 + 7; }
-static void cut_payload(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; *t = 14 + 20 + 20 + 50; }
+static void cut_eth(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 100;
+	*t = 14;
+}
+static void cut_vlan(struct pg_flow *f, size_t *p, int *t)
+{
+	vlan(f, p, t);
+	*t = 16;
+}
+static void cut_ip4(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 100;
+	*t = 14 + 19;
+}
+static void cut_ip6(struct pg_flow *f, size_t *p, int *t)
+{
+	tcp6(f, p, t);
+	*t = 14 + 39;
+}
+static void cut_tcp(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 0;
+	*t = 14 + 20 + 19;
+}
+static void cut_udp(struct pg_flow *f, size_t *p, int *t)
+{
+	udp4(f, p, t);
+	*p = 0;
+	*t = 14 + 20 + 7;
+}
+static void cut_payload(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 100;
+	*t = 14 + 20 + 20 + 50;
+}
 
 /* lies, patched into the built frame by index */
 static int lie;
-enum { L_NONE, L_IHL4, L_TOTLEN_BIG, L_TOTLEN_SMALL, L_DOFF4, L_DOFF15,
-       L_UDPLEN_BIG, L_UDPLEN_SMALL, L_IPVER, L_V6VER, L_ARP, L_ICMP,
-       L_THREE_TAGS, L_RT_SEGLEFT };
-static void lie_base(struct pg_flow *f, size_t *p, int *t) { (void)f; *p = 100; (void)t; }
-static void lie_udp(struct pg_flow *f, size_t *p, int *t) { udp4(f, p, t); *p = 100; }
-static void lie_v6(struct pg_flow *f, size_t *p, int *t) { tcp6(f, p, t); }
-static void lie_qinq(struct pg_flow *f, size_t *p, int *t) { qinq(f, p, t); }
+enum {
+	L_NONE,
+	L_IHL4,
+	L_TOTLEN_BIG,
+	L_TOTLEN_SMALL,
+	L_DOFF4,
+	L_DOFF15,
+	L_UDPLEN_BIG,
+	L_UDPLEN_SMALL,
+	L_IPVER,
+	L_V6VER,
+	L_ARP,
+	L_ICMP,
+	L_THREE_TAGS,
+	L_RT_SEGLEFT
+};
+static void lie_base(struct pg_flow *f, size_t *p, int *t)
+{
+	(void)f;
+	*p = 100;
+	(void)t;
+}
+static void lie_udp(struct pg_flow *f, size_t *p, int *t)
+{
+	udp4(f, p, t);
+	*p = 100;
+}
+static void lie_v6(struct pg_flow *f, size_t *p, int *t)
+{
+	tcp6(f, p, t);
+}
+static void lie_qinq(struct pg_flow *f, size_t *p, int *t)
+{
+	qinq(f, p, t);
+}
 
 static void apply_lie(uint8_t *fr, size_t len)
 {
@@ -192,29 +318,35 @@ static void apply_lie(uint8_t *fr, size_t len)
 	(void)len;
 }
 
-
-
 static const struct row rows[] = {
-	{ "tcp4_steered", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "tcp6_steered", tcp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "udp4_steered", udp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "udp6_steered", udp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "udp_not_enabled", udp4, S_NO_UDP, L_NONE, XGRO_CNT_PASS_PROTO, true, 0, 0 },
-	{ "zero_payload_not_steered", pure_ack, 0, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
-	{ "zero_payload_of_steered_flow", pure_ack, S_STEERED, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "below_min_payload", small, S_MIN_PAYLOAD, L_NONE, XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
-	{ "released_flow", tcp4, S_RELEASED, L_NONE, XGRO_CNT_PASS_RELEASED, true,
-	  0, 1 + XGRO_STEER_RELEASED },
+	{ "tcp4_steered", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0,
+	  0 },
+	{ "tcp6_steered", tcp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0,
+	  0 },
+	{ "udp4_steered", udp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0,
+	  0 },
+	{ "udp6_steered", udp6, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0,
+	  0 },
+	{ "udp_not_enabled", udp4, S_NO_UDP, L_NONE, XGRO_CNT_PASS_PROTO, true,
+	  0, 0 },
+	{ "zero_payload_not_steered", pure_ack, 0, L_NONE,
+	  XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
+	{ "zero_payload_of_steered_flow", pure_ack, S_STEERED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "below_min_payload", small, S_MIN_PAYLOAD, L_NONE,
+	  XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
+	{ "released_flow", tcp4, S_RELEASED, L_NONE, XGRO_CNT_PASS_RELEASED,
+	  true, 0, 1 + XGRO_STEER_RELEASED },
 	/* xgro -> kernel: the drain (include/xgro.h, struct xgro_steer) */
 	{ "draining_first_frame_stamped", tcp4, S_DRAINING, L_NONE,
 	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
 	{ "draining_not_yet_drained", tcp4, S_DRAINING | S_STAMPED, L_NONE,
 	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
-	{ "draining_ack_still_steered", pure_ack, S_DRAINING | S_STAMPED, L_NONE,
-	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
-	{ "drained_switches_to_released", tcp4, S_DRAINING | S_STAMPED | S_DRAINED,
-	  L_NONE, XGRO_CNT_PASS_RELEASED, true, XGRO_CNT_DRAINED,
-	  1 + XGRO_STEER_RELEASED },
+	{ "draining_ack_still_steered", pure_ack, S_DRAINING | S_STAMPED,
+	  L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
+	{ "drained_switches_to_released", tcp4,
+	  S_DRAINING | S_STAMPED | S_DRAINED, L_NONE, XGRO_CNT_PASS_RELEASED,
+	  true, XGRO_CNT_DRAINED, 1 + XGRO_STEER_RELEASED },
 	{ "drained_watermark_of_nothing", tcp4, S_DRAINING | S_DRAINED, L_NONE,
 	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_DRAINING },
 	/* fail open under load: new flows refused, steered ones stay */
@@ -229,15 +361,16 @@ static const struct row rows[] = {
 	{ "pressure_ack_creates_nothing", pure_ack, S_PRESSURE, L_NONE,
 	  XGRO_CNT_PASS_NOT_STEERED, true, 0, 0 },
 	/* kernel -> xgro: only after probation and a quiet spell */
-	{ "probation_over_quiet_readmitted", tcp4, S_RELEASED | S_PROBATION | S_QUIET,
-	  L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, XGRO_CNT_READMITTED,
-	  1 + XGRO_STEER_ON },
-	{ "probation_over_not_quiet_passed", tcp4, S_RELEASED | S_PROBATION, L_NONE,
-	  XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "probation_over_quiet_readmitted", tcp4,
+	  S_RELEASED | S_PROBATION | S_QUIET, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
+	  true, XGRO_CNT_READMITTED, 1 + XGRO_STEER_ON },
+	{ "probation_over_not_quiet_passed", tcp4, S_RELEASED | S_PROBATION,
+	  L_NONE, XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
 	{ "probation_not_over_passed", tcp4, S_RELEASED | S_QUIET, L_NONE,
 	  XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
-	{ "probation_ack_not_readmitted", pure_ack, S_RELEASED | S_PROBATION | S_QUIET,
-	  L_NONE, XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "probation_ack_not_readmitted", pure_ack,
+	  S_RELEASED | S_PROBATION | S_QUIET, L_NONE, XGRO_CNT_PASS_RELEASED,
+	  true, 0, 1 + XGRO_STEER_RELEASED },
 	{ "checksum_release_no_probation", tcp4,
 	  S_RELEASED | S_CSUM | S_PROBATION | S_QUIET, L_NONE,
 	  XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
@@ -246,57 +379,84 @@ static const struct row rows[] = {
 	  XGRO_CNT_PASS_PRESSURE, true, 0, 1 + XGRO_STEER_RELEASED },
 	{ "released_idle_but_not_quiet_kept", tcp4, S_RELEASED | S_SHORT_IDLE,
 	  L_NONE, XGRO_CNT_PASS_RELEASED, true, 0, 1 + XGRO_STEER_RELEASED },
-	{ "steered_short_idle_readmitted", tcp4, S_STEERED | S_SHORT_IDLE, L_NONE,
-	  XGRO_CNT_PASS_NO_SOCKET, true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "steered_short_idle_readmitted", tcp4, S_STEERED | S_SHORT_IDLE,
+	  L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, XGRO_CNT_ADMITTED,
+	  1 + XGRO_STEER_ON },
 	{ "new_flow_admitted", tcp4, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
 	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
-	{ "ipv4_options", ipopts, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "fragment_first", frag_first, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
-	{ "fragment_later", frag_later, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT, false, 0, 0 },
+	{ "ipv4_options", ipopts, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0,
+	  0 },
+	{ "fragment_first", frag_first, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT,
+	  false, 0, 0 },
+	{ "fragment_later", frag_later, 0, L_NONE, XGRO_CNT_PASS_FRAGMENT,
+	  false, 0, 0 },
 	/* the extension headers the engine merges over are steered */
-	{ "ipv6_dstopts_steered", v6ext, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
-	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
-	{ "ipv6_hop_by_hop_steered", v6hbh, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
-	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
-	{ "ipv6_routing_steered", v6rt, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true,
-	  XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
-	{ "ipv6_udp_dstopts_steered", v6ext_udp, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
+	{ "ipv6_dstopts_steered", v6ext, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
 	  true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_hop_by_hop_steered", v6hbh, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
+	  true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_routing_steered", v6rt, 0, L_NONE, XGRO_CNT_PASS_NO_SOCKET,
+	  true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ipv6_udp_dstopts_steered", v6ext_udp, 0, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
 	{ "ipv6_routing_segments_left_passed", v6rt, 0, L_RT_SEGLEFT,
 	  XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
-	{ "ipv6_fragment_header_passed", v6frag, 0, L_NONE, XGRO_CNT_PASS_IPV6_EXT,
+	{ "ipv6_fragment_header_passed", v6frag, 0, L_NONE,
+	  XGRO_CNT_PASS_IPV6_EXT, false, 0, 0 },
+	{ "vlan_default_passed", vlan, 0, L_NONE, XGRO_CNT_PASS_VLAN, true, 0,
+	  0 },
+	{ "vlan_steered_when_enabled", vlan, S_VLAN, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "qinq_steered_when_enabled", qinq, S_VLAN, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
+	{ "link_local_v4", ll4, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true, 0,
+	  0 },
+	{ "link_local_v6", ll6, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true, 0,
+	  0 },
+	{ "stale_worker", tcp4, S_STALE | S_STEERED, L_NONE,
+	  XGRO_CNT_PASS_STALE_WORKER, true, 0, 0 },
+	{ "stale_worker_refuses_new_flow", tcp4, S_STALE, L_NONE,
+	  XGRO_CNT_PASS_LAGGING, true, 0, 1 + XGRO_STEER_RELEASED },
+	{ "too_large_for_umem", tcp4, S_SMALL_FRAME, L_NONE,
+	  XGRO_CNT_PASS_TOO_LARGE, true, 0, 0 },
+	{ "truncated_ethernet", cut_eth, 0, L_NONE, XGRO_CNT_PASS_MALFORMED,
 	  false, 0, 0 },
-	{ "vlan_default_passed", vlan, 0, L_NONE, XGRO_CNT_PASS_VLAN, true, 0, 0 },
-	{ "vlan_steered_when_enabled", vlan, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "qinq_steered_when_enabled", qinq, S_VLAN, L_NONE, XGRO_CNT_PASS_NO_SOCKET, true, 0, 0 },
-	{ "link_local_v4", ll4, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true, 0, 0 },
-	{ "link_local_v6", ll6, 0, L_NONE, XGRO_CNT_PASS_LINK_LOCAL, true, 0, 0 },
-	{ "stale_worker", tcp4, S_STALE | S_STEERED, L_NONE, XGRO_CNT_PASS_STALE_WORKER, true, 0, 0 },
-	{ "stale_worker_refuses_new_flow", tcp4, S_STALE, L_NONE, XGRO_CNT_PASS_LAGGING, true,
-	  0, 1 + XGRO_STEER_RELEASED },
-	{ "too_large_for_umem", tcp4, S_SMALL_FRAME, L_NONE, XGRO_CNT_PASS_TOO_LARGE, true, 0, 0 },
-	{ "truncated_ethernet", cut_eth, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "truncated_vlan", cut_vlan, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "truncated_ipv4", cut_ip4, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "truncated_ipv6", cut_ip6, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "truncated_tcp", cut_tcp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "truncated_udp", cut_udp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "truncated_payload", cut_payload, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "bogus_ihl", lie_base, 0, L_IHL4, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "ip_length_beyond_frame", lie_base, 0, L_TOTLEN_BIG, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "ip_length_below_header", lie_base, 0, L_TOTLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "ip_version", lie_base, 0, L_IPVER, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "ipv6_version", lie_v6, 0, L_V6VER, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "tcp_doff_below_5", lie_base, 0, L_DOFF4, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "tcp_doff_beyond_ip", lie_base, 0, L_DOFF15, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "udp_length_beyond_ip", lie_udp, 0, L_UDPLEN_BIG, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
-	{ "udp_length_below_8", lie_udp, 0, L_UDPLEN_SMALL, XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "truncated_vlan", cut_vlan, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false,
+	  0, 0 },
+	{ "truncated_ipv4", cut_ip4, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false,
+	  0, 0 },
+	{ "truncated_ipv6", cut_ip6, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false,
+	  0, 0 },
+	{ "truncated_tcp", cut_tcp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false,
+	  0, 0 },
+	{ "truncated_udp", cut_udp, 0, L_NONE, XGRO_CNT_PASS_MALFORMED, false,
+	  0, 0 },
+	{ "truncated_payload", cut_payload, 0, L_NONE, XGRO_CNT_PASS_MALFORMED,
+	  false, 0, 0 },
+	{ "bogus_ihl", lie_base, 0, L_IHL4, XGRO_CNT_PASS_MALFORMED, false, 0,
+	  0 },
+	{ "ip_length_beyond_frame", lie_base, 0, L_TOTLEN_BIG,
+	  XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "ip_length_below_header", lie_base, 0, L_TOTLEN_SMALL,
+	  XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "ip_version", lie_base, 0, L_IPVER, XGRO_CNT_PASS_MALFORMED, false, 0,
+	  0 },
+	{ "ipv6_version", lie_v6, 0, L_V6VER, XGRO_CNT_PASS_MALFORMED, false, 0,
+	  0 },
+	{ "tcp_doff_below_5", lie_base, 0, L_DOFF4, XGRO_CNT_PASS_MALFORMED,
+	  false, 0, 0 },
+	{ "tcp_doff_beyond_ip", lie_base, 0, L_DOFF15, XGRO_CNT_PASS_MALFORMED,
+	  false, 0, 0 },
+	{ "udp_length_beyond_ip", lie_udp, 0, L_UDPLEN_BIG,
+	  XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
+	{ "udp_length_below_8", lie_udp, 0, L_UDPLEN_SMALL,
+	  XGRO_CNT_PASS_MALFORMED, false, 0, 0 },
 	{ "not_ip", lie_base, 0, L_ARP, XGRO_CNT_PASS_NOT_IP, false, 0, 0 },
-	{ "icmp_not_enabled", lie_base, 0, L_ICMP, XGRO_CNT_PASS_PROTO, false, 0, 0 },
-	{ "three_tags", lie_qinq, 0, L_THREE_TAGS, XGRO_CNT_PASS_VLAN, false, 0, 0 },
+	{ "icmp_not_enabled", lie_base, 0, L_ICMP, XGRO_CNT_PASS_PROTO, false,
+	  0, 0 },
+	{ "three_tags", lie_qinq, 0, L_THREE_TAGS, XGRO_CNT_PASS_VLAN, false, 0,
+	  0 },
 };
-
-
 
 /* ---- harness ---- */
 
@@ -309,11 +469,13 @@ static void reset_maps(void)
 	for (uint32_t i = 0; i < XGRO_CNT_MAX; i++)
 		bpf_map_update_elem(cfd, &i, zeros, BPF_ANY);
 	free(zeros);
-	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.flows), NULL, &next)) {
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.flows), NULL,
+				     &next)) {
 		k = next;
 		bpf_map_delete_elem(bpf_map__fd(skel->maps.flows), &k);
 	}
-	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.steer), NULL, &next)) {
+	while (!bpf_map_get_next_key(bpf_map__fd(skel->maps.steer), NULL,
+				     &next)) {
 		k = next;
 		bpf_map_delete_elem(bpf_map__fd(skel->maps.steer), &k);
 	}
@@ -382,8 +544,8 @@ static const struct xgro_config base_cfg = {
 };
 
 static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
-		     unsigned setup, int lie_kind, unsigned cnt_idx, bool want_flow,
-		     unsigned event, unsigned after)
+		     unsigned setup, int lie_kind, unsigned cnt_idx,
+		     bool want_flow, unsigned event, unsigned after)
 {
 	struct xgro_config cfg = base_cfg;
 	uint8_t frame[2048], pay[1500] = { 0 };
@@ -393,9 +555,9 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 	uint32_t zero = 0;
 	uint64_t t0 = now_ns(), stamp = (t0 - 5000000) & ~XGRO_DRAIN_SWITCHED;
 	struct xgro_beacon hb = {
-		.heartbeat_ns = (setup & S_STALE)   ? 0 :
-				(setup & S_LAGGING) ? t0 - 60000000 :
-						      t0,
+		.heartbeat_ns = (setup & S_STALE)     ? 0
+				: (setup & S_LAGGING) ? t0 - 60000000
+						      : t0,
 		.drained_ns = (setup & S_DRAINED) ? stamp : stamp - 1000,
 		.pressure = !!(setup & S_PRESSURE),
 	};
@@ -422,37 +584,43 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 	if (setup & S_SHORT_IDLE)
 		cfg.idle_release_ms = 1;
 	reset_maps();
-	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY));
-	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat), &zero, &hb, BPF_ANY));
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg,
+				   BPF_ANY));
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat), &zero,
+				   &hb, BPF_ANY));
 	if (setup & (S_RELEASED | S_STEERED | S_DRAINING)) {
 		struct xgro_flow_key k;
 		struct xgro_steer s = {
-			.last_ns = (setup & S_QUIET)	  ? t0 - 50000000 :
-				   (setup & S_SHORT_IDLE) ? t0 - 5000000 :
-							    t0,
-			.since_ns = (setup & S_PROBATION) ? t0 - 20000000000ull : t0,
-			.state = (setup & S_RELEASED)	? XGRO_STEER_RELEASED :
-				 (setup & S_DRAINING) ? XGRO_STEER_DRAINING :
-							XGRO_STEER_ON,
-			.reason = (setup & S_CSUM)	? XGRO_RELEASE_CSUM :
-				  (setup & S_STEERED) ? XGRO_RELEASE_NONE :
-							XGRO_RELEASE_NO_MERGE,
-			.drain = (setup & S_STAMPED) ? stamp :
-				 (setup & S_RELEASED) ? XGRO_DRAIN_SWITCHED :
-							0,
+			.last_ns = (setup & S_QUIET)	    ? t0 - 50000000
+				   : (setup & S_SHORT_IDLE) ? t0 - 5000000
+							    : t0,
+			.since_ns = (setup & S_PROBATION) ? t0 - 20000000000ull
+							  : t0,
+			.state = (setup & S_RELEASED)	? XGRO_STEER_RELEASED
+				 : (setup & S_DRAINING) ? XGRO_STEER_DRAINING
+							: XGRO_STEER_ON,
+			.reason = (setup & S_CSUM)	? XGRO_RELEASE_CSUM
+				  : (setup & S_STEERED) ? XGRO_RELEASE_NONE
+							: XGRO_RELEASE_NO_MERGE,
+			.drain = (setup & S_STAMPED)	? stamp
+				 : (setup & S_RELEASED) ? XGRO_DRAIN_SWITCHED
+							: 0,
 		};
 
 		key_of(&f, &k);
-		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k,
+					   &s, BPF_ANY));
 	}
 	o.data_size_in = (uint32_t)len;
-	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp), &o));
+	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp),
+				      &o));
 	CHECKF(o.retval == XDP_PASS, "verdict %u", o.retval);
 	CHECK(counter(XGRO_CNT_RX) == 1);
 	CHECKF(counter(cnt_idx) == 1, "counter %u is %llu", cnt_idx,
 	       (unsigned long long)counter(cnt_idx));
 	CHECK(passed_total() == 1 && counter(XGRO_CNT_STEERED) == 0);
-	CHECKF(count_flows() == (want_flow ? 1u : 0u), "%zu flows", count_flows());
+	CHECKF(count_flows() == (want_flow ? 1u : 0u), "%zu flows",
+	       count_flows());
 	if (event)
 		CHECKF(counter(event) == 1, "event %u is %llu", event,
 		       (unsigned long long)counter(event));
@@ -461,11 +629,13 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 		struct xgro_steer s;
 
 		key_of(&f, &k);
-		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k,
+					   &s));
 		CHECKF(s.state == after - 1, "steer state %u", s.state);
 		/* a redirected frame of a draining flow moves its stamp on */
 		if (s.state == XGRO_STEER_DRAINING)
-			CHECKF(s.drain >= t0 && !(s.drain & XGRO_DRAIN_SWITCHED),
+			CHECKF(s.drain >= t0 &&
+				       !(s.drain & XGRO_DRAIN_SWITCHED),
 			       "drain stamp %llu", (unsigned long long)s.drain);
 		if (s.state == XGRO_STEER_RELEASED && (setup & S_DRAINED))
 			CHECK(s.drain == XGRO_DRAIN_SWITCHED);
@@ -476,7 +646,8 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 		uint64_t pk = 0, data = 0;
 
 		key_of(&f, &k);
-		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k, st));
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k,
+					   st));
 		for (int c = 0; c < ncpu; c++) {
 			pk += st[c].packets;
 			data += st[c].data_packets;
@@ -513,10 +684,12 @@ static void steer_sticks_and_releases(void)
 	CHECK(s.state == XGRO_STEER_ON && s.last_ns);
 	/* idle longer than idle_release_ms: the next pure ACK is not steered */
 	s.last_ns -= 2000000000ull;
-	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s, BPF_ANY));
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.steer), &k, &s,
+				   BPF_ANY));
 	len = pg_build(&f, pay, 0, frame, sizeof(frame));
 	o.data_size_in = (uint32_t)len;
-	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp), &o));
+	CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp),
+				      &o));
 	CHECK(counter(XGRO_CNT_PASS_NOT_STEERED) == 1);
 	CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.steer), &k, &s));
 }
@@ -531,7 +704,8 @@ static void jumbo_frags_program(void)
 	struct xgro_config cfg = base_cfg;
 	struct xgro_beacon hb = { .heartbeat_ns = now_ns() };
 	const unsigned sizes[3] = { XGRO_JUMBO_FRAME, 3840, XGRO_JUMBO_FRAME };
-	const unsigned want[3] = { XGRO_CNT_PASS_NO_SOCKET, XGRO_CNT_PASS_TOO_LARGE,
+	const unsigned want[3] = { XGRO_CNT_PASS_NO_SOCKET,
+				   XGRO_CNT_PASS_TOO_LARGE,
 				   XGRO_CNT_PASS_MALFORMED };
 	struct pg_flow f;
 	uint32_t zero = 0;
@@ -545,8 +719,8 @@ static void jumbo_frags_program(void)
 		reset_maps();
 		cfg.frame_size = sizes[i];
 		hb.heartbeat_ns = now_ns();
-		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero,
-					   &cfg, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config),
+					   &zero, &cfg, BPF_ANY));
 		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat),
 					   &zero, &hb, BPF_ANY));
 		/* the last: the frame cut short of its IP length */
@@ -557,7 +731,6 @@ static void jumbo_frags_program(void)
 		       want[i], (unsigned long long)counter(want[i]));
 	}
 }
-
 
 /*
  * The contract between the two parsers: the hash and offsets the XDP
@@ -644,7 +817,8 @@ static void parsers_agree(void)
 	cfg.steer_vlan = 1;
 	cfg.hash_seed = 0x5eed1234;
 	memset(pay, 0x5a, sizeof(pay));
-	for (size_t i = 0; i < sizeof(contract_cases) / sizeof(contract_cases[0]); i++) {
+	for (size_t i = 0;
+	     i < sizeof(contract_cases) / sizeof(contract_cases[0]); i++) {
 		const struct contract_case *c = &contract_cases[i];
 		struct xdp_md ctx_in = { 0 }, ctx_out = { 0 };
 		struct xgro_engine_stats plain, hinted;
@@ -655,8 +829,8 @@ static void parsers_agree(void)
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
 			    .data_out = out, .data_size_out = sizeof(out),
 			    .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
-			    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
-			    .repeat = 1);
+			    .ctx_out = &ctx_out,
+			    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
 
 		pg_init(&f, c->family, c->proto, (unsigned)i);
 		f.nvlan = c->nvlan;
@@ -672,33 +846,41 @@ static void parsers_agree(void)
 			memcpy(f.opts, "\x01\x01\x08\x0a\0\0\0\1\0\0\0\2", 12);
 		f.pad = c->pad;
 		f.v6_ext = (uint8_t)c->v6_ext;
-		len = pg_build(&f, pay, c->pad ? 10 : sizeof(pay), frame, sizeof(frame));
+		len = pg_build(&f, pay, c->pad ? 10 : sizeof(pay), frame,
+			       sizeof(frame));
 		CHECKF(len > 0, "%s: pg_build", c->what);
 		reset_maps();
 		hb.heartbeat_ns = now_ns();
-		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY));
-		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat), &zero, &hb, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.config),
+					   &zero, &cfg, BPF_ANY));
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.heartbeat),
+					   &zero, &hb, BPF_ANY));
 		ctx_in.data_end = (uint32_t)len;
 		o.data_size_in = (uint32_t)len;
-		CHECK(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xgro_xdp), &o));
+		CHECK(!bpf_prog_test_run_opts(
+			bpf_program__fd(skel->progs.xgro_xdp), &o));
 		/* steered: the metadata is written, then no socket takes it */
-		CHECKF(counter(XGRO_CNT_PASS_NO_SOCKET) == 1, "%s: not steered", c->what);
+		CHECKF(counter(XGRO_CNT_PASS_NO_SOCKET) == 1, "%s: not steered",
+		       c->what);
 		moff = ctx_out.data - ctx_out.data_meta;
-		CHECKF(moff == sizeof(struct xgro_meta), "%s: %zu bytes of metadata",
-		       c->what, moff);
+		CHECKF(moff == sizeof(struct xgro_meta),
+		       "%s: %zu bytes of metadata", c->what, moff);
 		m = (const void *)(out + ctx_out.data_meta);
-		CHECKF(m->magic == XGRO_META_MAGIC, "%s: magic %#x", c->what, m->magic);
+		CHECKF(m->magic == XGRO_META_MAGIC, "%s: magic %#x", c->what,
+		       m->magic);
 		CHECKF(m->l3_off == pg_l3_off(&f) && m->l4_off == pg_l4_off(&f),
-		       "%s: program says l3 %u l4 %u, the frame has %zu %zu", c->what,
-		       m->l3_off, m->l4_off, pg_l3_off(&f), pg_l4_off(&f));
+		       "%s: program says l3 %u l4 %u, the frame has %zu %zu",
+		       c->what, m->l3_off, m->l4_off, pg_l3_off(&f),
+		       pg_l4_off(&f));
 		plain = engine_view(frame, len, NULL, cfg.hash_seed);
 		plain_hash = engine_seen.hash;
-		CHECKF(engine_seen.keyed, "%s: the engine keyed no flow", c->what);
+		CHECKF(engine_seen.keyed, "%s: the engine keyed no flow",
+		       c->what);
 		hinted = engine_view(frame, len, m, cfg.hash_seed);
 		CHECKF(!memcmp(&plain, &hinted, sizeof(plain)),
 		       "%s: the engine treats the hinted frame differently "
-		       "(malformed %llu vs %llu)", c->what,
-		       (unsigned long long)hinted.malformed,
+		       "(malformed %llu vs %llu)",
+		       c->what, (unsigned long long)hinted.malformed,
 		       (unsigned long long)plain.malformed);
 		CHECKF(m->hash == plain_hash && engine_seen.hash == plain_hash,
 		       "%s: program hash %#x, engine's %#x", c->what, m->hash,

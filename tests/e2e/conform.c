@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 	unsigned mss;
 
 	if (argc < 6 || argc - 5 > MAX_RX) {
-		fprintf(stderr, "usage: %s SENDER_NETNS SENDER_IF 4|6 MSS RX_IF...\n",
+		fprintf(stderr,
+			"usage: %s SENDER_NETNS SENDER_IF 4|6 MSS RX_IF...\n",
 			argv[0]);
 		return 2;
 	}
@@ -146,7 +147,8 @@ int main(int argc, char **argv)
 		if (label[nrx] == 'v') /* the wire's end: frames are for it */
 			memcpy(rmac, mac, 6);
 		if (rx[nrx] < 0) {
-			fprintf(stderr, "%s: %s\n", argv[i], strerror(-rx[nrx]));
+			fprintf(stderr, "%s: %s\n", argv[i],
+				strerror(-rx[nrx]));
 			return 1;
 		}
 		nrx++;

@@ -201,7 +201,8 @@ int main(int argc, char **argv)
 
 		rng = strtoull(argv[3], NULL, 10) * 2654435761u + 1;
 		for (uint64_t done = 0; done < n;) {
-			size_t k = n - done < sizeof(buf) ? n - done : sizeof(buf);
+			size_t k =
+				n - done < sizeof(buf) ? n - done : sizeof(buf);
 
 			fill(buf, k);
 			write_all(1, buf, k);
@@ -216,14 +217,15 @@ int main(int argc, char **argv)
 		if (argc == 7) {
 			unsigned long rate = strtoul(argv[6], NULL, 10);
 
-			if (setsockopt(fd, SOL_SOCKET, SO_MAX_PACING_RATE, &rate,
-				       sizeof(rate)))
+			if (setsockopt(fd, SOL_SOCKET, SO_MAX_PACING_RATE,
+				       &rate, sizeof(rate)))
 				return die("SO_MAX_PACING_RATE");
 		}
 
 		rng = strtoull(argv[5], NULL, 10) * 2654435761u + 1;
 		for (uint64_t done = 0; done < n;) {
-			size_t k = n - done < sizeof(buf) ? n - done : sizeof(buf);
+			size_t k =
+				n - done < sizeof(buf) ? n - done : sizeof(buf);
 
 			fill(buf, k);
 			write_all(fd, buf, k);
@@ -235,7 +237,8 @@ int main(int argc, char **argv)
 		return close(fd);
 	}
 	if (!strcmp(cmd, "recv") && argc == 3) {
-		int l = listen_on(argv[2], SOCK_STREAM), fd = accept(l, NULL, NULL);
+		int l = listen_on(argv[2], SOCK_STREAM),
+		    fd = accept(l, NULL, NULL);
 		ssize_t r;
 
 		if (fd < 0)
@@ -245,7 +248,8 @@ int main(int argc, char **argv)
 		return r < 0 ? die("read") : 0;
 	}
 	if (!strcmp(cmd, "rr-server") && argc == 3) {
-		int l = listen_on(argv[2], SOCK_STREAM), fd = accept(l, NULL, NULL);
+		int l = listen_on(argv[2], SOCK_STREAM),
+		    fd = accept(l, NULL, NULL);
 		ssize_t r;
 
 		while ((r = read(fd, buf, sizeof(buf))) > 0)
@@ -269,7 +273,8 @@ int main(int argc, char **argv)
 			write_all(fd, buf, size);
 			if (read_full(fd, buf + size, size) != size ||
 			    memcmp(buf, buf + size, size)) {
-				fprintf(stderr, "xgro-xfer: round %llu: bad echo\n",
+				fprintf(stderr,
+					"xgro-xfer: round %llu: bad echo\n",
 					(unsigned long long)i);
 				return 1;
 			}
@@ -293,7 +298,8 @@ int main(int argc, char **argv)
 		fd = socket(fam, SOCK_DGRAM, 0);
 		for (uint64_t i = 0; i < count; i++) {
 			dgram(buf, size, i);
-			while (sendto(fd, buf, size, 0, (struct sockaddr *)&ss, len) < 0)
+			while (sendto(fd, buf, size, 0, (struct sockaddr *)&ss,
+				      len) < 0)
 				if (errno != ENOBUFS && errno != EAGAIN)
 					die("sendto");
 			/* a little pacing: a receiver buffer overflow is not
@@ -304,20 +310,24 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "udp-recv") && (argc == 5 || argc == 6)) {
-		int fd = listen_on(argv[2], SOCK_DGRAM), one = 1, rcv = 16 << 20;
-		uint64_t count = strtoull(argv[3], NULL, 10), ok = 0, bad = 0, big = 0;
+		int fd = listen_on(argv[2], SOCK_DGRAM), one = 1,
+		    rcv = 16 << 20;
+		uint64_t count = strtoull(argv[3], NULL, 10), ok = 0, bad = 0,
+			 big = 0;
 		size_t size = strtoull(argv[4], NULL, 10);
 		uint8_t *seen = calloc(count, 1);
 		bool gro = argc == 6 && !strcmp(argv[5], "gro");
 		char cbuf[CMSG_SPACE(sizeof(int))];
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-		if (gro && setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)))
+		if (gro &&
+		    setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)))
 			die("UDP_GRO");
 		for (;;) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			struct msghdr mh = { .msg_iov = &iov,
+					     .msg_iovlen = 1,
 					     .msg_control = cbuf,
 					     .msg_controllen = sizeof(cbuf) };
 			int seg = 0;
@@ -338,7 +348,8 @@ int main(int argc, char **argv)
 			if (r > seg)
 				big++;
 			for (ssize_t o = 0; o < r; o += seg)
-				udp_check(buf + o, (size_t)(r - o < seg ? r - o : seg),
+				udp_check(buf + o,
+					  (size_t)(r - o < seg ? r - o : seg),
 					  size, seen, count, &ok, &bad);
 		}
 		printf("datagrams %llu ok %llu bad %llu coalesced_reads %llu\n",
@@ -353,8 +364,8 @@ int main(int argc, char **argv)
 		int fd = socket(AF_PACKET, SOCK_RAW, 0);
 
 		rng = strtoull(argv[5], NULL, 10) + 1;
-		if (sscanf(argv[2], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
-			   &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
+		if (sscanf(argv[2], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0],
+			   &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
 			return 2;
 		sll.sll_ifindex = (int)if_nametoindex(argv[3]);
 		if (fd < 0 || !sll.sll_ifindex ||
@@ -412,7 +423,8 @@ int main(int argc, char **argv)
 				ip[3] = 40;
 				ip[2] = 0;
 				break;
-			default: /* bad checksums, odd sizes: left as they are */
+			default: /* bad checksums, odd sizes: left as they are
+				  */
 				len |= 1;
 				ip[2] = (uint8_t)((len - 14) >> 8);
 				ip[3] = (uint8_t)(len - 14);
@@ -423,7 +435,8 @@ int main(int argc, char **argv)
 
 				ip[10] = ip[11] = 0;
 				for (int k = 0; k < 20; k += 2)
-					sum += (uint32_t)(ip[k] << 8 | ip[k + 1]);
+					sum += (uint32_t)(ip[k] << 8 |
+							  ip[k + 1]);
 				sum = (sum & 0xffff) + (sum >> 16);
 				sum = (sum & 0xffff) + (sum >> 16);
 				ip[10] = (uint8_t)(~sum >> 8);
@@ -443,18 +456,21 @@ int main(int argc, char **argv)
 		rng = strtoull(argv[5], NULL, 10) + 1;
 		for (int i = 0; i < 2; i++) {
 			struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-						   .sll_protocol = htons(ETH_P_ALL) };
+						   .sll_protocol =
+							   htons(ETH_P_ALL) };
 
 			sll.sll_ifindex = (int)if_nametoindex(argv[2 + i]);
 			fd[i] = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 			if (fd[i] < 0 || !sll.sll_ifindex ||
-			    setsockopt(fd[i], SOL_PACKET, PACKET_IGNORE_OUTGOING,
-				       &one, sizeof(one)) ||
+			    setsockopt(fd[i], SOL_PACKET,
+				       PACKET_IGNORE_OUTGOING, &one,
+				       sizeof(one)) ||
 			    bind(fd[i], (struct sockaddr *)&sll, sizeof(sll)))
 				die("relay socket");
 		}
 		for (;;) {
-			struct pollfd p[2] = { { fd[0], POLLIN, 0 }, { fd[1], POLLIN, 0 } };
+			struct pollfd p[2] = { { fd[0], POLLIN, 0 },
+					       { fd[1], POLLIN, 0 } };
 			int n = poll(p, 2, held_len ? 1 : -1);
 
 			if (n < 0 && errno != EINTR)
@@ -466,7 +482,8 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 2; i++) {
 				ssize_t r;
 
-				if (p[i].revents & (POLLERR | POLLHUP | POLLNVAL))
+				if (p[i].revents &
+				    (POLLERR | POLLHUP | POLLNVAL))
 					return 0; /* the wire went away */
 				if (!(p[i].revents & POLLIN))
 					continue;
@@ -475,7 +492,8 @@ int main(int argc, char **argv)
 					return 0;
 				if (r <= 0)
 					continue;
-				if (i == 0 && !held_len && next() % 1000000 < ppm) {
+				if (i == 0 && !held_len &&
+				    next() % 1000000 < ppm) {
 					memcpy(held, buf, (size_t)r);
 					held_len = r;
 					swapped++;
@@ -491,6 +509,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	fprintf(stderr, "usage: see the comment at the top of tests/e2e/xfer.c\n");
+	fprintf(stderr,
+		"usage: see the comment at the top of tests/e2e/xfer.c\n");
 	return 2;
 }

@@ -127,7 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned op = take(&in, 1);
 
 		if (op < 200) { /* a frame of op + extra bytes */
-			unsigned len = op < 100 ? op : 100 + take(&in, 2) % 1600;
+			unsigned len =
+				op < 100 ? op : 100 + take(&in, 2) % 1600;
 			struct xgro_pkt *p = &batch[nb++];
 			uint8_t *buf;
 
@@ -154,7 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (nb == BATCH || op >= 200 || !in.n || nframes == MAXFRAMES) {
 			if (op >= 250 && nb) {
-				if (xgro_burst(&cfg, batch, nb, emit, NULL, &bst))
+				if (xgro_burst(&cfg, batch, nb, emit, NULL,
+					       &bst))
 					abort();
 			} else {
 				xgro_feed(ctx, batch, nb, now);
@@ -190,9 +192,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (nlive || xgro_held_frames(ctx) ||
 		    st->packets_in + bst.packets_in != nframes ||
-		    st->segments_merged + st->packets_out - st->superpackets_out !=
+		    st->segments_merged + st->packets_out -
+				    st->superpackets_out !=
 			    st->packets_in ||
-		    bst.segments_merged + bst.packets_out - bst.superpackets_out !=
+		    bst.segments_merged + bst.packets_out -
+				    bst.superpackets_out !=
 			    bst.packets_in)
 			abort();
 	}

@@ -34,39 +34,44 @@ int main(int argc, char **argv)
 
 					pg_init(&f, fam, proto, (unsigned)n);
 					f.nvlan = vl;
-					f.vlan_tpid[0] = vl == 2 ? 0x88a8 : 0x8100;
+					f.vlan_tpid[0] =
+						vl == 2 ? 0x88a8 : 0x8100;
 					f.vlan_tpid[1] = 0x8100;
 					f.vlan_tci[0] = 5;
 					f.vlan_tci[1] = 6;
 					if (proto == 6 && mode == 1)
 						f.optlen = 12;
 					buf[off++] = (uint8_t)mode; /* csum */
-					buf[off++] = 3; /* flows */
-					buf[off++] = 20; /* frames */
-					buf[off++] = 63; /* segs */
+					buf[off++] = 3;		    /* flows */
+					buf[off++] = 20;	    /* frames */
+					buf[off++] = 63;	    /* segs */
 					buf[off++] = 0;
 					buf[off++] = 0; /* max_size default */
 					buf[off++] = 3; /* tcp, udp */
 					buf[off++] = 0;
 					for (int i = 0; i < 6; i++) {
-						size_t plen = i == 5 ? 300 : 400;
+						size_t plen =
+							i == 5 ? 300 : 400;
 						size_t len;
 
-						pg_fill((unsigned)n, 0, pay, plen);
+						pg_fill((unsigned)n, 0, pay,
+							plen);
 						if (mode == 2 && i == 3)
 							f.flags |= 0x08;
-						len = pg_build(&f, pay, plen, fr,
-							       sizeof(fr));
-						off += frame_op(buf + off, fr, len);
+						len = pg_build(&f, pay, plen,
+							       fr, sizeof(fr));
+						off += frame_op(buf + off, fr,
+								len);
 						f.seq += (uint32_t)plen;
 						f.ip_id++;
 						f.flags = 0x10;
 					}
 					buf[off++] = 210; /* flush_expired */
-					snprintf(path, sizeof(path), "%s/seed-%02d",
-						 argv[1], n++);
+					snprintf(path, sizeof(path),
+						 "%s/seed-%02d", argv[1], n++);
 					fp = fopen(path, "wb");
-					if (!fp || fwrite(buf, 1, off, fp) != off)
+					if (!fp ||
+					    fwrite(buf, 1, off, fp) != off)
 						return 1;
 					fclose(fp);
 				}
@@ -107,7 +112,8 @@ int main(int argc, char **argv)
 			buf[4] = (uint8_t)(l3 >> 8);
 			buf[5] = (uint8_t)l3;
 			buf[off++] = 210;
-			snprintf(path, sizeof(path), "%s/seed-%02d", argv[1], n++);
+			snprintf(path, sizeof(path), "%s/seed-%02d", argv[1],
+				 n++);
 			fp = fopen(path, "wb");
 			if (!fp || fwrite(buf, 1, off, fp) != off)
 				return 1;

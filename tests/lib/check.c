@@ -4,8 +4,8 @@
 const char *check_failed;
 char check_msg[512];
 
-int check_run(const char *suite, const struct check_test *t, size_t n,
-	      int argc, char **argv)
+int check_run(const char *suite, const struct check_test *t, size_t n, int argc,
+	      char **argv)
 {
 	int failed = 0;
 

@@ -151,8 +151,12 @@ static void tcp_seq(struct cf_build *b)
 /* NOP NOP TS in the order given (0, 1, 2: where the NOPs stand) */
 static void ts_opts(struct cf_build *b, uint32_t tsval, int order)
 {
-	uint8_t ts[10] = { 8, 10, (uint8_t)(tsval >> 24), (uint8_t)(tsval >> 16),
-			   (uint8_t)(tsval >> 8), (uint8_t)tsval };
+	uint8_t ts[10] = { 8,
+			   10,
+			   (uint8_t)(tsval >> 24),
+			   (uint8_t)(tsval >> 16),
+			   (uint8_t)(tsval >> 8),
+			   (uint8_t)tsval };
 	static const int at[3] = { 2, 1, 0 };
 
 	memset(b->f.opts, 1, 12);

@@ -17,14 +17,14 @@
 
 #define CF_MAX_FRAMES 48 /* 45 segments of 1448 bytes and two more */
 #define CF_MAX_OUT 8
-#define CF_FRAME 4200 /* the selftest's 4036-byte MSS and headers */
-#define CF_PAYLOAD 100 /* the selftest's PAYLOAD_LEN */
+#define CF_FRAME 4200	  /* the selftest's 4036-byte MSS and headers */
+#define CF_PAYLOAD 100	  /* the selftest's PAYLOAD_LEN */
 #define CF_MSS_LARGE 4036 /* its MSS for the 64 KB cases */
 
 struct cf_build {
-	int family; /* 4 or 6 */
-	unsigned mss; /* of the 64 KB cases: CF_MSS_LARGE, or less for a
-			* link whose MTU is smaller */
+	int family;	/* 4 or 6 */
+	unsigned mss;	/* of the 64 KB cases: CF_MSS_LARGE, or less for a
+			 * link whose MTU is smaller */
 	uint16_t sport; /* one flow per case */
 	uint8_t dmac[6], smac[6];
 	struct pg_flow f; /* the case's flow, as the next frame will be */

@@ -9,7 +9,7 @@
 
 struct pg_flow {
 	int family; /* 4 or 6 */
-	int proto; /* 6 or 17 */
+	int proto;  /* 6 or 17 */
 	uint8_t dmac[6], smac[6];
 	int nvlan;
 	uint16_t vlan_tpid[2], vlan_tci[2];
@@ -20,27 +20,27 @@ struct pg_flow {
 	uint32_t flowlabel;
 	uint16_t ip_id;
 	uint8_t ipopts[40];
-	int ipoptlen; /* multiple of 4 */
-	bool mf; /* IPv4 more-fragments */
-	uint16_t frag_off; /* IPv4 fragment offset in 8-byte units */
-	uint8_t v6_ext; /* IPv6: one extension header first, PG_EXT_* */
+	int ipoptlen;	      /* multiple of 4 */
+	bool mf;	      /* IPv4 more-fragments */
+	uint16_t frag_off;    /* IPv4 fragment offset in 8-byte units */
+	uint8_t v6_ext;	      /* IPv6: one extension header first, PG_EXT_* */
 	uint8_t v6_ext_units; /* its length in 8-byte units (0: 1) */
-	uint8_t v6_ext_fill; /* the bytes after its first four */
+	uint8_t v6_ext_fill;  /* the bytes after its first four */
 	uint32_t seq, ack;
 	uint16_t window;
 	uint8_t flags;
 	uint8_t opts[40];
 	int optlen; /* multiple of 4 */
-	int pad; /* Ethernet padding bytes after the IP packet */
+	int pad;    /* Ethernet padding bytes after the IP packet */
 	bool udp_zero_csum;
 };
 
 enum { /* pg_flow.v6_ext */
-	PG_EXT_NONE,
-	PG_EXT_DSTOPTS, /* destination options, one PadN */
-	PG_EXT_HBH, /* hop-by-hop options, one PadN */
-	PG_EXT_ROUTING, /* routing header type 4, segments left 0 */
-	PG_EXT_FRAGMENT, /* an atomic fragment: offset 0, no MF */
+       PG_EXT_NONE,
+       PG_EXT_DSTOPTS,	/* destination options, one PadN */
+       PG_EXT_HBH,	/* hop-by-hop options, one PadN */
+       PG_EXT_ROUTING,	/* routing header type 4, segments left 0 */
+       PG_EXT_FRAGMENT, /* an atomic fragment: offset 0, no MF */
 };
 
 /* Fills a flow with defaults: TCP/IPv4 10.0.0.1:1000 -> 10.0.0.2:2000,

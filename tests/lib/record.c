@@ -127,7 +127,8 @@ int rec_csum_ok(const struct rec_out *o)
 		return 0;
 	if (o->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		/* the field must hold exactly the folded pseudo-header sum */
-		uint16_t want = xgro_csum_fold(xgro_csum_partial(ph, s, 0)), got;
+		uint16_t want = xgro_csum_fold(xgro_csum_partial(ph, s, 0)),
+			 got;
 
 		memcpy(&got, d + o->vnet.csum_start + o->vnet.csum_offset, 2);
 		if (o->vnet.csum_start != o->l4_off || got != want)

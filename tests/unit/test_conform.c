@@ -60,23 +60,27 @@ int main(void)
 				B.mss = mss[m];
 				if (cf_build(cs, &B))
 					continue;
-				n = engine_sizes(&B, got, (int)(sizeof(got) /
-								sizeof(got[0])));
+				n = engine_sizes(
+					&B, got,
+					(int)(sizeof(got) / sizeof(got[0])));
 				same = n == B.nwant &&
-				       !memcmp(got, B.want, sizeof(int) * (size_t)n);
+				       !memcmp(got, B.want,
+					       sizeof(int) * (size_t)n);
 				snprintf(name, sizeof(name), "%s%s", cs->name,
-					 large ? (m ? "/mss1448" : "/mss4036") :
-						 "");
+					 large ? (m ? "/mss1448" : "/mss4036")
+					       : "");
 				printf("%-7s %-24s v%-3d %-20s %-20s %s\n",
 				       cs->group, name, fam,
 				       cf_sizes(B.want, B.nwant, w, sizeof(w)),
-				       cf_sizes(got, n < 0 ? 0 : n, g, sizeof(g)),
+				       cf_sizes(got, n < 0 ? 0 : n, g,
+						sizeof(g)),
 				       same ? "same" : "DIFFERS");
 				if (same) {
 					printf("PASS: conform/%s/%s/v%d\n",
 					       cs->group, name, fam);
 				} else {
-					printf("FAIL: conform/%s/%s/v%d: Linux %s, xgro %s\n",
+					printf("FAIL: conform/%s/%s/v%d: Linux "
+					       "%s, xgro %s\n",
 					       cs->group, name, fam, w, g);
 					failed = 1;
 				}

@@ -40,7 +40,7 @@ struct gflow {
 	unsigned sid;
 	uint64_t off;
 	uint32_t mss;
-	int idmode; /* 0 inc, 1 fixed (DF), 2 random */
+	int idmode;   /* 0 inc, 1 fixed (DF), 2 random */
 	uint32_t opt; /* TSval we put in the options */
 };
 
@@ -101,9 +101,9 @@ static void put_frame(struct gflow *g, int fi, uint32_t plen, bool advance)
 	m->l3len = (uint32_t)(pg_l4_off(&g->pg) - pg_l3_off(&g->pg)) +
 		   (m->tcp ? 20 + (uint32_t)g->pg.optlen : 8) + plen;
 	if (m->tcp)
-		m->cls = (!plen || !(m->flags & 0x10) || (m->flags & 0xa7)) ?
-				 C_UNMERGE :
-				 C_CAND;
+		m->cls = (!plen || !(m->flags & 0x10) || (m->flags & 0xa7))
+				 ? C_UNMERGE
+				 : C_CAND;
 	else
 		m->cls = plen ? C_CAND : C_UNMERGE;
 	if (m->ext == PG_EXT_FRAGMENT) /* Linux has no GRO for it */
@@ -235,7 +235,8 @@ static void generate(unsigned nflows, int n, bool corrupt)
 			pkts[np] = (struct xgro_pkt){ .data = frames[np],
 						      .len = 60,
 						      .handle = (uint64_t)np };
-			meta[np] = (struct meta){ .flow = -1, .cls = C_NOTFLOW };
+			meta[np] =
+				(struct meta){ .flow = -1, .cls = C_NOTFLOW };
 			np++;
 			continue;
 		}
@@ -407,9 +408,11 @@ static void m_feed(int p, const struct xgro_engine_config *c, uint64_t now)
 			struct mflow *h = &mf[i];
 
 			if (!m->v6 && h->idmode < 0)
-				h->idmode = m->id == (uint16_t)(meta[h->seg[0]].id + 1) ?
-						    0 :
-						    1;
+				h->idmode =
+					m->id == (uint16_t)(meta[h->seg[0]].id +
+							    1)
+						? 0
+						: 1;
 			h->seg[h->nsegs++] = p;
 			h->l3len += m->paylen;
 			h->next_seq += m->paylen;
@@ -452,8 +455,9 @@ static int seg_frame(void *user, const uint8_t *f, size_t len)
 	d = pkts[p].data;
 	while (ld_tpid(d + l3 - 2))
 		l3 += 4;
-	l3len = (d[l3] >> 4) == 4 ? (uint32_t)(d[l3 + 2] << 8 | d[l3 + 3]) :
-				    40u + (uint32_t)(d[l3 + 4] << 8 | d[l3 + 5]);
+	l3len = (d[l3] >> 4) == 4
+			? (uint32_t)(d[l3 + 2] << 8 | d[l3 + 3])
+			: 40u + (uint32_t)(d[l3 + 4] << 8 | d[l3 + 5]);
 	if (len != l3 + l3len || memcmp(f, d, len))
 		return -EBADMSG;
 	return 0;
@@ -469,7 +473,8 @@ static void dump(int at)
 		if (p < 0 || (m->flow != fl && p != at))
 			continue;
 		fprintf(stderr,
-			"%5d flow %d cls %d ok %d v6 %d tcp %d tos %u ttl %u df %d id %u "
+			"%5d flow %d cls %d ok %d v6 %d tcp %d tos %u ttl %u "
+			"df %d id %u "
 			"flags %02x seq %u ack %u win %u opt %u pay %u l3 %u\n",
 			p, m->flow, m->cls, m->csum_ok, m->v6, m->tcp, m->tos,
 			m->ttl, m->df, m->id, m->flags, m->seq, m->ack,
@@ -548,14 +553,15 @@ static void run_one(const struct run_cfg *rc, uint64_t seed)
 		if (!same && getenv("RANDOM_DEBUG"))
 			dump((int)o->handles[0]);
 		CHECKF(same,
-		       "seed %llu: output %zu differs: engine %u frames from %llu "
+		       "seed %llu: output %zu differs: engine %u frames from "
+		       "%llu "
 		       "(%s %s), model %d from %d",
 		       (unsigned long long)seed, i, o->nhandles,
 		       (unsigned long long)o->handles[0],
 		       o->kind == XGRO_OUT_ALONE ? "alone" : "merged",
-		       o->kind == XGRO_OUT_ALONE ?
-			       xgro_alone_reason_name(o->reason) :
-			       xgro_flush_reason_name(o->reason),
+		       o->kind == XGRO_OUT_ALONE
+			       ? xgro_alone_reason_name(o->reason)
+			       : xgro_flush_reason_name(o->reason),
 		       mo[i].n, mo[i].handles[0]);
 	}
 	CHECKF(R.n == (size_t)nmo, "seed %llu: engine %zu outputs, model %d",
@@ -590,10 +596,12 @@ static void run_one(const struct run_cfg *rc, uint64_t seed)
 			      !memcmp(o->bytes, pkts[h].data, o->len));
 			continue;
 		}
-		CHECK(o->len - o->l3_off <= c.max_size + (meta[h].v6 ? 40u : 0u) ||
+		CHECK(o->len - o->l3_off <=
+			      c.max_size + (meta[h].v6 ? 40u : 0u) ||
 		      o->segs == 1);
 		if (o->segs > 1) {
-			bool fold = c.csum_mode == XGRO_CSUM_FOLD && meta[h].tcp;
+			bool fold =
+				c.csum_mode == XGRO_CSUM_FOLD && meta[h].tcp;
 
 			CHECKF(rec_csum_ok(o) == (all_ok || !fold),
 			       "seed %llu output %zu checksum",
@@ -683,9 +691,8 @@ static void random_tiny_budget_and_limits(void)
 
 static void random_many_flows(void)
 {
-	many((struct run_cfg){ .flows = MAXFLOWS,
-			       .npkts = MAXP,
-			       .c.flush_ns = 100000 });
+	many((struct run_cfg){
+		.flows = MAXFLOWS, .npkts = MAXP, .c.flush_ns = 100000 });
 }
 
 static void random_tcp_only(void)

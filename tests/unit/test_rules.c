@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * One test per merge rule and flush trigger (docs/design.md, "Merge rules (TCP)"):
- * each builds two segments that merge, breaks exactly one rule between
+ * One test per merge rule and flush trigger (docs/design.md, "Merge rules
+ * (TCP)"): each builds two segments that merge, breaks exactly one rule between
  * them, and shows that the merge no longer happens.
  */
 #include <errno.h>
@@ -92,27 +92,57 @@ static size_t two(int family, int proto, mutate_fn before, mutate_fn mutate)
 	return R.n;
 }
 
-#define RULE(name, fam, proto, before, mut)                                 \
-	static void name(void)                                              \
-	{                                                                   \
-		CHECKF(two(fam, proto, before, NULL) == 1, "base: %zu outs", \
-		       R.n);                                                \
-		CHECK(R.v[0].segs == 2);                                    \
-		CHECKF(two(fam, proto, before, mut) == 2,                   \
-		       "rule broken: %zu outs", R.n);                       \
-		CHECK(R.v[0].segs == 1 && R.v[1].segs == 1);                \
+#define RULE(name, fam, proto, before, mut)                                    \
+	static void name(void)                                                 \
+	{                                                                      \
+		CHECKF(two(fam, proto, before, NULL) == 1, "base: %zu outs",   \
+		       R.n);                                                   \
+		CHECK(R.v[0].segs == 2);                                       \
+		CHECKF(two(fam, proto, before, mut) == 2,                      \
+		       "rule broken: %zu outs", R.n);                          \
+		CHECK(R.v[0].segs == 1 && R.v[1].segs == 1);                   \
 	}
 
-static void m_sport(struct pg_flow *f) { f->sport++; }
-static void m_daddr(struct pg_flow *f) { f->daddr[3]++; }
-static void m_tos(struct pg_flow *f) { f->tos = 0x10; }
-static void m_ttl(struct pg_flow *f) { f->ttl--; }
-static void m_df(struct pg_flow *f) { f->df = !f->df; }
-static void m_id_jump(struct pg_flow *f) { f->ip_id += 5; }
-static void m_ext_dst(struct pg_flow *f) { f->v6_ext = PG_EXT_DSTOPTS; }
-static void m_ext_hbh(struct pg_flow *f) { f->v6_ext = PG_EXT_HBH; }
-static void m_ext_rt(struct pg_flow *f) { f->v6_ext = PG_EXT_ROUTING; }
-static void m_ext_fill(struct pg_flow *f) { f->v6_ext_fill = 0x11; }
+static void m_sport(struct pg_flow *f)
+{
+	f->sport++;
+}
+static void m_daddr(struct pg_flow *f)
+{
+	f->daddr[3]++;
+}
+static void m_tos(struct pg_flow *f)
+{
+	f->tos = 0x10;
+}
+static void m_ttl(struct pg_flow *f)
+{
+	f->ttl--;
+}
+static void m_df(struct pg_flow *f)
+{
+	f->df = !f->df;
+}
+static void m_id_jump(struct pg_flow *f)
+{
+	f->ip_id += 5;
+}
+static void m_ext_dst(struct pg_flow *f)
+{
+	f->v6_ext = PG_EXT_DSTOPTS;
+}
+static void m_ext_hbh(struct pg_flow *f)
+{
+	f->v6_ext = PG_EXT_HBH;
+}
+static void m_ext_rt(struct pg_flow *f)
+{
+	f->v6_ext = PG_EXT_ROUTING;
+}
+static void m_ext_fill(struct pg_flow *f)
+{
+	f->v6_ext_fill = 0x11;
+}
 static void m_ipopt(struct pg_flow *f)
 {
 	f->ipoptlen = 4;
@@ -121,20 +151,62 @@ static void m_ipopt(struct pg_flow *f)
 	f->ipopts[2] = 1;
 	f->ipopts[3] = 1;
 }
-static void m_frag(struct pg_flow *f) { f->mf = true; }
-static void m_tclass(struct pg_flow *f) { f->tos = 4; }
-static void m_flowlabel(struct pg_flow *f) { f->flowlabel = 0x12345; }
-static void m_v6ext(struct pg_flow *f) { f->v6_ext = 1; }
-static void m_ack(struct pg_flow *f) { f->ack += 100; }
-static void m_window(struct pg_flow *f) { f->window++; }
-static void m_noack(struct pg_flow *f) { f->flags = 0; }
-static void m_syn(struct pg_flow *f) { f->flags |= 0x02; }
-static void m_fin(struct pg_flow *f) { f->flags |= 0x01; }
-static void m_rst(struct pg_flow *f) { f->flags |= 0x04; }
-static void m_urg(struct pg_flow *f) { f->flags |= 0x20; }
-static void m_cwr(struct pg_flow *f) { f->flags |= 0x80; }
-static void m_ece(struct pg_flow *f) { f->flags |= 0x40; }
-static void m_psh_first(struct pg_flow *f) { f->flags |= 0x08; }
+static void m_frag(struct pg_flow *f)
+{
+	f->mf = true;
+}
+static void m_tclass(struct pg_flow *f)
+{
+	f->tos = 4;
+}
+static void m_flowlabel(struct pg_flow *f)
+{
+	f->flowlabel = 0x12345;
+}
+static void m_v6ext(struct pg_flow *f)
+{
+	f->v6_ext = 1;
+}
+static void m_ack(struct pg_flow *f)
+{
+	f->ack += 100;
+}
+static void m_window(struct pg_flow *f)
+{
+	f->window++;
+}
+static void m_noack(struct pg_flow *f)
+{
+	f->flags = 0;
+}
+static void m_syn(struct pg_flow *f)
+{
+	f->flags |= 0x02;
+}
+static void m_fin(struct pg_flow *f)
+{
+	f->flags |= 0x01;
+}
+static void m_rst(struct pg_flow *f)
+{
+	f->flags |= 0x04;
+}
+static void m_urg(struct pg_flow *f)
+{
+	f->flags |= 0x20;
+}
+static void m_cwr(struct pg_flow *f)
+{
+	f->flags |= 0x80;
+}
+static void m_ece(struct pg_flow *f)
+{
+	f->flags |= 0x40;
+}
+static void m_psh_first(struct pg_flow *f)
+{
+	f->flags |= 0x08;
+}
 static void m_ts(struct pg_flow *f)
 {
 	f->optlen = 12;
@@ -144,9 +216,18 @@ static void m_ts(struct pg_flow *f)
 	f->opts[3] = 10;
 	f->opts[7] = 1; /* TSval */
 }
-static void m_ts_tick(struct pg_flow *f) { f->opts[7]++; }
-static void m_seq_gap(struct pg_flow *f) { f->seq += 1; }
-static void m_seq_back(struct pg_flow *f) { f->seq -= MSS; }
+static void m_ts_tick(struct pg_flow *f)
+{
+	f->opts[7]++;
+}
+static void m_seq_gap(struct pg_flow *f)
+{
+	f->seq += 1;
+}
+static void m_seq_back(struct pg_flow *f)
+{
+	f->seq -= MSS;
+}
 static void m_vlan1(struct pg_flow *f)
 {
 	f->nvlan = 1;
@@ -161,9 +242,18 @@ static void m_qinq(struct pg_flow *f)
 	f->vlan_tpid[1] = 0x8100;
 	f->vlan_tci[1] = 20;
 }
-static void m_vid(struct pg_flow *f) { f->vlan_tci[f->nvlan - 1]++; }
-static void m_untag(struct pg_flow *f) { f->nvlan = 0; }
-static void m_udp0(struct pg_flow *f) { f->udp_zero_csum = true; }
+static void m_vid(struct pg_flow *f)
+{
+	f->vlan_tci[f->nvlan - 1]++;
+}
+static void m_untag(struct pg_flow *f)
+{
+	f->nvlan = 0;
+}
+static void m_udp0(struct pg_flow *f)
+{
+	f->udp_zero_csum = true;
+}
 
 RULE(rule_key_port, 4, 6, NULL, m_sport)
 RULE(rule_key_addr, 4, 6, NULL, m_daddr)
@@ -333,7 +423,8 @@ static void rule_short_segment_last(void)
 	add(&f, 0, MSS - 1); /* shorter: merges and ends the super-packet */
 	add(&f, 0, MSS);
 	run();
-	CHECK(R.n == 2 && R.v[0].segs == 2 && R.v[0].reason == XGRO_FLUSH_SHORT);
+	CHECK(R.n == 2 && R.v[0].segs == 2 &&
+	      R.v[0].reason == XGRO_FLUSH_SHORT);
 	CHECK(R.v[0].vnet.gso_size == MSS);
 	/* a longer segment does not merge */
 	reset();
@@ -349,7 +440,8 @@ static void rule_size_limit(void)
 	struct pg_flow f;
 	const struct xgro_engine_stats *st;
 
-	/* 65535: 45 segments of 1448 bytes reach 65200; the 46th would not fit */
+	/* 65535: 45 segments of 1448 bytes reach 65200; the 46th would not fit
+	 */
 	reset();
 	pg_init(&f, 4, 6, 1);
 	for (int i = 0; i < 47; i++)
@@ -624,7 +716,8 @@ static void trigger_age(void)
 	CHECK(xgro_flush_expired(ctx, 1000 + 50000) == 1);
 	CHECK(R.n == 1 && R.v[0].segs == 2 && R.v[0].reason == XGRO_FLUSH_AGE);
 	CHECK(xgro_held_flows(ctx) == 1 && xgro_held_frames(ctx) == 1);
-	CHECK(xgro_flush_expired(ctx, 80000) == 1 && xgro_held_frames(ctx) == 0);
+	CHECK(xgro_flush_expired(ctx, 80000) == 1 &&
+	      xgro_held_frames(ctx) == 0);
 	CHECK(xgro_stats(ctx)->flush_age == 2);
 	xgro_ctx_destroy(ctx);
 }
@@ -763,30 +856,70 @@ static void config_rejected(void)
 }
 
 static const struct check_test tests[] = {
-#define T(x) { #x, x }
-	T(rule_key_port), T(rule_key_addr), T(rule_v4_tos), T(rule_v4_ttl),
-	T(rule_v4_df), T(rule_v4_id_increments), T(rule_v4_fixed_id_without_df),
-	T(rule_v4_options), T(rule_v4_fragment), T(rule_v6_traffic_class),
-	T(rule_v6_flow_label), T(rule_v6_hop_limit), T(rule_v6_ext_header),
-	T(rule_v6_ext_dstopts_identical), T(rule_v6_ext_hbh_identical),
-	T(rule_v6_ext_routing_identical), T(rule_v6_ext_type_differs),
-	T(rule_udp_v6_ext_identical), T(rule_v6_ext_never_merged),
-	T(rule_tcp_ack), T(rule_tcp_window), T(rule_tcp_ack_required),
-	T(rule_tcp_syn), T(rule_tcp_fin), T(rule_tcp_rst), T(rule_tcp_urg),
-	T(rule_tcp_cwr), T(rule_tcp_ece_change), T(rule_tcp_options_identical),
-	T(rule_tcp_seq_gap), T(rule_tcp_seq_retransmit),
-	T(rule_vlan_tag_differs), T(rule_qinq_tag_differs),
-	T(rule_vlan_vs_untagged), T(rule_udp_v4_key), T(rule_udp_v6_hop_limit),
-	T(rule_udp_zero_csum), T(rule_udp_v4_fragment), T(rule_psh_only_last),
-	T(rule_fixed_id_with_df), T(rule_short_segment_last),
-	T(rule_size_limit), T(rule_segment_limit), T(rule_udp_sizes),
-	T(rule_udp_length_vs_ip), T(rule_udp_no_gso), T(rule_protocol_disabled),
-	T(rule_ethernet_padding_trimmed), T(rule_pure_ack_flushes_first),
-	T(rule_ipv6_ext_header_flushes_flow), T(rule_csum_verify),
-	T(rule_ip_header_csum), T(csum_fold_mode), T(trigger_age),
-	T(trigger_table_full), T(trigger_budget),
-	T(trigger_mismatch_starts_new), T(output_header_rewrite),
-	T(burst_api), T(config_rejected),
+#define T(x)                                                                   \
+	{                                                                      \
+#x, x                                                          \
+	}
+	T(rule_key_port),
+	T(rule_key_addr),
+	T(rule_v4_tos),
+	T(rule_v4_ttl),
+	T(rule_v4_df),
+	T(rule_v4_id_increments),
+	T(rule_v4_fixed_id_without_df),
+	T(rule_v4_options),
+	T(rule_v4_fragment),
+	T(rule_v6_traffic_class),
+	T(rule_v6_flow_label),
+	T(rule_v6_hop_limit),
+	T(rule_v6_ext_header),
+	T(rule_v6_ext_dstopts_identical),
+	T(rule_v6_ext_hbh_identical),
+	T(rule_v6_ext_routing_identical),
+	T(rule_v6_ext_type_differs),
+	T(rule_udp_v6_ext_identical),
+	T(rule_v6_ext_never_merged),
+	T(rule_tcp_ack),
+	T(rule_tcp_window),
+	T(rule_tcp_ack_required),
+	T(rule_tcp_syn),
+	T(rule_tcp_fin),
+	T(rule_tcp_rst),
+	T(rule_tcp_urg),
+	T(rule_tcp_cwr),
+	T(rule_tcp_ece_change),
+	T(rule_tcp_options_identical),
+	T(rule_tcp_seq_gap),
+	T(rule_tcp_seq_retransmit),
+	T(rule_vlan_tag_differs),
+	T(rule_qinq_tag_differs),
+	T(rule_vlan_vs_untagged),
+	T(rule_udp_v4_key),
+	T(rule_udp_v6_hop_limit),
+	T(rule_udp_zero_csum),
+	T(rule_udp_v4_fragment),
+	T(rule_psh_only_last),
+	T(rule_fixed_id_with_df),
+	T(rule_short_segment_last),
+	T(rule_size_limit),
+	T(rule_segment_limit),
+	T(rule_udp_sizes),
+	T(rule_udp_length_vs_ip),
+	T(rule_udp_no_gso),
+	T(rule_protocol_disabled),
+	T(rule_ethernet_padding_trimmed),
+	T(rule_pure_ack_flushes_first),
+	T(rule_ipv6_ext_header_flushes_flow),
+	T(rule_csum_verify),
+	T(rule_ip_header_csum),
+	T(csum_fold_mode),
+	T(trigger_age),
+	T(trigger_table_full),
+	T(trigger_budget),
+	T(trigger_mismatch_starts_new),
+	T(output_header_rewrite),
+	T(burst_api),
+	T(config_rejected),
 };
 
 CHECK_MAIN("rules", tests)

@@ -644,7 +644,8 @@ static int run_plan(struct sender *s, unsigned int n)
 			break;
 		if (!s->id_waits++)
 			fprintf(stderr,
-				"xgro-wire: %s: BPF_PROG_RUN: no XDP memory-model "
+				"xgro-wire: %s: BPF_PROG_RUN: no XDP "
+				"memory-model "
 				"ID free (ENOSPC), waiting for the kernel to "
 				"free page pools\n",
 				s->o.dev);

@@ -38,19 +38,20 @@ static void usage(FILE *f)
 		const char *arg = xgro_setting_arg(s);
 		char left[64];
 
-		snprintf(left, sizeof(left), "--%s%s%s", s->name, arg ? " " : "",
-			 arg ? arg : "");
+		snprintf(left, sizeof(left), "--%s%s%s", s->name,
+			 arg ? " " : "", arg ? arg : "");
 		fprintf(f, "  %-34s %s%s\n", left, s->live ? "* " : "",
 			xgro_setting_help(s, help, sizeof(help)));
 	}
 	fprintf(f, "  %-34s %s\n  %-34s %s\n  %-34s %s\n", "--config FILE",
 		"settings from FILE, a KEY = VALUE a line (KEY as above); "
-		"options given here win", "--verbose, -v",
-		"more messages (libbpf's too)", "--help, -h", "this text");
+		"options given here win",
+		"--verbose, -v", "more messages (libbpf's too)", "--help, -h",
+		"this text");
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
-								 ...)
+							     ...)
 {
 	va_list ap;
 
@@ -83,8 +84,9 @@ static int parse_opts(int argc, char **argv, struct xgro_attach_opts *o)
 
 	for (const struct xgro_setting *s = xgro_settings; s->name; s++, n++)
 		lo[n] = (struct option){ s->name,
-					 s->type == XGRO_SET_FLAG ? no_argument :
-								    required_argument,
+					 s->type == XGRO_SET_FLAG
+						 ? no_argument
+						 : required_argument,
 					 NULL, 0 };
 	lo[n++] = (struct option){ "config", required_argument, NULL, 'c' };
 	lo[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
@@ -106,7 +108,8 @@ static int parse_opts(int argc, char **argv, struct xgro_attach_opts *o)
 		case 0:
 			s = &xgro_settings[idx];
 			val = s->type == XGRO_SET_FLAG ? "on" : optarg;
-			err = xgro_setting_apply(o, s->name, val, XGRO_SRC_CMDLINE);
+			err = xgro_setting_apply(o, s->name, val,
+						 XGRO_SRC_CMDLINE);
 			if (err)
 				return bad_value(s, val, err);
 			break;
@@ -166,16 +169,18 @@ static void warn_firewall(const char *cmd, const char *what, bool nft,
 		while (*l == ' ' || *l == '\t')
 			l++;
 		/* "table inet filter {", "chain input {" */
-		if (nft && (!strncmp(l, "table ", 6) || !strncmp(l, "chain ", 6)))
-			snprintf(l[0] == 't' ? table : chain, sizeof(table), "%.*s",
-				 (int)strcspn(l + 6, "{") - 1, l + 6);
+		if (nft &&
+		    (!strncmp(l, "table ", 6) || !strncmp(l, "chain ", 6)))
+			snprintf(l[0] == 't' ? table : chain, sizeof(table),
+				 "%.*s", (int)strcspn(l + 6, "{") - 1, l + 6);
 		else if (!nft && l[0] == '*')
 			snprintf(table, sizeof(table), "%s", l + 1);
 		else if (names_ingress(l, ifname, nft))
 			pr_warn("%s rule '%s'%s%s%s%s%s matches input on %s: "
 				"merged packets arrive on the tap and will not "
-				"match it", what, l, table[0] ? " (table " : "",
-				table, chain[0] ? ", chain " : "", chain,
+				"match it",
+				what, l, table[0] ? " (table " : "", table,
+				chain[0] ? ", chain " : "", chain,
 				table[0] ? ")" : "", ifname);
 	}
 	pclose(p);
@@ -183,9 +188,9 @@ static void warn_firewall(const char *cmd, const char *what, bool nft,
 
 /*
  * Reinjected packets arrive on the tap: what is keyed on the original
- * interface stops matching them (docs/design.md, "What reinjection changes for the host").
- * Policy rules, VRF membership and firewall rules are what we can see;
- * `ip`, `nft` and `iptables-save` read them in this network namespace.
+ * interface stops matching them (docs/design.md, "What reinjection changes for
+ * the host"). Policy rules, VRF membership and firewall rules are what we can
+ * see; `ip`, `nft` and `iptables-save` read them in this network namespace.
  * Warnings only: the user may know better.
  */
 static void warn_ingress_keyed(const char *ifname)
@@ -193,30 +198,37 @@ static void warn_ingress_keyed(const char *ifname)
 	char cmd[128], line[512];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "ip -o rule show iif %s 2>/dev/null", ifname);
+	snprintf(cmd, sizeof(cmd), "ip -o rule show iif %s 2>/dev/null",
+		 ifname);
 	p = popen(cmd, "r");
 	if (p) {
 		while (fgets(line, sizeof(line), p)) {
 			line[strcspn(line, "\n")] = 0;
-			pr_warn("policy rule '%s' names %s: merged packets arrive on "
-				"the tap and will not match it", line, ifname);
+			pr_warn("policy rule '%s' names %s: merged packets "
+				"arrive on "
+				"the tap and will not match it",
+				line, ifname);
 		}
 		pclose(p);
 	}
-	snprintf(cmd, sizeof(cmd), "ip -o -d link show dev %s 2>/dev/null", ifname);
+	snprintf(cmd, sizeof(cmd), "ip -o -d link show dev %s 2>/dev/null",
+		 ifname);
 	p = popen(cmd, "r");
 	if (p) {
 		if (fgets(line, sizeof(line), p) && strstr(line, "vrf_slave"))
-			pr_warn("interface '%s' is in a VRF: merged packets arrive on "
-				"the tap, outside it", ifname);
+			pr_warn("interface '%s' is in a VRF: merged packets "
+				"arrive on "
+				"the tap, outside it",
+				ifname);
 		pclose(p);
 	}
 	/* nft lists every nf_tables rule, iptables-nft's included; the
 	 * legacy tables are iptables-legacy's alone. Without nft, the
 	 * nf_tables rules through iptables-nft-save. */
 	warn_firewall("nft list ruleset 2>/dev/null", "nftables", true, ifname);
-	warn_firewall("{ iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null",
-		      "iptables", false, ifname);
+	warn_firewall(
+		"{ iptables-legacy-save; ip6tables-legacy-save; } 2>/dev/null",
+		"iptables", false, ifname);
 	warn_firewall("command -v nft >/dev/null || "
 		      "{ iptables-nft-save; ip6tables-nft-save; } 2>/dev/null",
 		      "iptables", false, ifname);
@@ -249,7 +261,8 @@ static int pin_all(struct instance *in)
 
 	if (!xgro_on_bpffs(in->st.pin_dir)) {
 		pr_err("pin directory %s: not on a BPF filesystem; choose one "
-		       "under %s", in->st.pin_dir, XGRO_BPFFS);
+		       "under %s",
+		       in->st.pin_dir, XGRO_BPFFS);
 		return -EINVAL;
 	}
 	err = xgro_mkdir_p(in->st.pin_dir, 0700, in->st.pin_made,
@@ -264,7 +277,8 @@ static int pin_all(struct instance *in)
 	for (int i = 0; xgro_pin_names[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", in->st.pin_dir,
 			 xgro_pin_names[i]);
-		err = bpf_map__pin(map_by_name(in->skel, xgro_pin_names[i]), path);
+		err = bpf_map__pin(map_by_name(in->skel, xgro_pin_names[i]),
+				   path);
 		if (err) {
 			pr_err("pinning map %s: %s", path, strerror(-err));
 			return err;
@@ -316,7 +330,8 @@ static int rp_filter_all_off(struct instance *in)
 		return err;
 	}
 	pr_warn("%s was %s: set to 0 while attached (reinjected packets would "
-		"fail it), restored on exit", path, val);
+		"fail it), restored on exit",
+		path, val);
 	return 0;
 }
 
@@ -341,17 +356,20 @@ static int claim(const struct xgro_attach_opts *o, struct instance *in)
 	int err = xgro_fault("claim");
 
 	if (err) {
-		pr_err("instance state %s/%s.state: %s", XGRO_RUN_DIR, in->st.id,
-		       strerror(-err));
+		pr_err("instance state %s/%s.state: %s", XGRO_RUN_DIR,
+		       in->st.id, strerror(-err));
 		return err;
 	}
 	if (xgro_state_read(in->st.id, &old))
 		return 0;
 	if (xgro_pid_alive(old.pid)) {
-		pr_err("interface '%s': already attached by xgro pid %d (pins in %s%s); "
+		pr_err("interface '%s': already attached by xgro pid %d (pins "
+		       "in %s%s); "
 		       "use --pin-dir for another instance of the same name",
 		       o->ifname, old.pid, old.pin_dir,
-		       old.netns == in->st.netns ? "" : ", another network namespace");
+		       old.netns == in->st.netns
+			       ? ""
+			       : ", another network namespace");
 		return -EBUSY;
 	}
 	pr_warn("cleaning up after a dead instance (pid %d)", old.pid);
@@ -374,7 +392,9 @@ static int load(const struct xgro_attach_opts *o, struct instance *in)
 	err = xgro__load(in->skel);
 	if (err) {
 		pr_err("loading the XDP program: %s%s", strerror(-err),
-		       xgro_verbosity < XGRO_LOG_DEBUG ? " (-v shows the verifier log)" : "");
+		       xgro_verbosity < XGRO_LOG_DEBUG
+			       ? " (-v shows the verifier log)"
+			       : "");
 		return err;
 	}
 	if (getrandom(&cfg.hash_seed, sizeof(cfg.hash_seed), 0) !=
@@ -392,7 +412,8 @@ static int load(const struct xgro_attach_opts *o, struct instance *in)
 static int link_xdp(struct xgro_attach_opts *o, struct instance *in)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo,
-		    .flags = o->skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+		    .flags = o->skb_mode ? XDP_FLAGS_SKB_MODE
+					 : XDP_FLAGS_DRV_MODE);
 	struct bpf_link_info li = { 0 };
 	uint32_t len = sizeof(li);
 	int fd, err;
@@ -400,9 +421,10 @@ static int link_xdp(struct xgro_attach_opts *o, struct instance *in)
 	/* multi-buffer first (jumbo frames), the plain program where the
 	 * driver or the kernel refuses it */
 	err = xgro_fault("link");
-	fd = err ? -1 :
-		   bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp_frags),
-				   in->st.ifindex, BPF_XDP, &lo);
+	fd = err ? -1
+		 : bpf_link_create(
+			   bpf_program__fd(in->skel->progs.xgro_xdp_frags),
+			   in->st.ifindex, BPF_XDP, &lo);
 	o->dp.frags = fd >= 0;
 	if (fd < 0 && !err)
 		fd = bpf_link_create(bpf_program__fd(in->skel->progs.xgro_xdp),
@@ -413,10 +435,12 @@ static int link_xdp(struct xgro_attach_opts *o, struct instance *in)
 			pr_err("interface '%s': already has an XDP program",
 			       o->ifname);
 		else if (err == -EOPNOTSUPP && !o->skb_mode)
-			pr_err("interface '%s': no native XDP in its driver (try --mode skb)",
+			pr_err("interface '%s': no native XDP in its driver "
+			       "(try --mode skb)",
 			       o->ifname);
 		else if (err == -ERANGE)
-			pr_err("interface '%s': MTU %d is too large for native XDP "
+			pr_err("interface '%s': MTU %d is too large for native "
+			       "XDP "
 			       "in its driver (veth: about 3,500 bytes without "
 			       "multi-buffer XDP); lower it, or use --mode skb",
 			       o->ifname, xgro_mtu(o->ifname));
@@ -468,7 +492,8 @@ static int check_interface(struct xgro_attach_opts *o, struct instance *in)
 		return -ENODEV;
 	}
 	if (xgro_is_loopback(o->ifname)) {
-		pr_err("interface '%s': loopback: its frames never cross a wire "
+		pr_err("interface '%s': loopback: its frames never cross a "
+		       "wire "
 		       "and are handed to the stack whole; nothing to merge",
 		       o->ifname);
 		return -EINVAL;
@@ -485,7 +510,8 @@ static int check_interface(struct xgro_attach_opts *o, struct instance *in)
 		return -EINVAL;
 	}
 	if (!o->dp.queues)
-		o->dp.queues = (uint32_t)(nq < XGRO_MAX_QUEUES ? nq : XGRO_MAX_QUEUES);
+		o->dp.queues =
+			(uint32_t)(nq < XGRO_MAX_QUEUES ? nq : XGRO_MAX_QUEUES);
 	return 0;
 }
 
@@ -494,9 +520,11 @@ static int check_interface(struct xgro_attach_opts *o, struct instance *in)
 static void describe(const struct xgro_attach_opts *o, struct instance *in)
 {
 	snprintf(in->st.ifname, sizeof(in->st.ifname), "%s", o->ifname);
-	xgro_pin_dir(o->ifname, o->pin_dir, in->st.pin_dir, sizeof(in->st.pin_dir));
+	xgro_pin_dir(o->ifname, o->pin_dir, in->st.pin_dir,
+		     sizeof(in->st.pin_dir));
 	xgro_state_id(in->st.id, sizeof(in->st.id), o->ifname, o->pin_dir);
-	snprintf(in->st.mode, sizeof(in->st.mode), "%s", o->skb_mode ? "skb" : "native");
+	snprintf(in->st.mode, sizeof(in->st.mode), "%s",
+		 o->skb_mode ? "skb" : "native");
 	in->st.pid = getpid();
 	in->st.netns = xgro_netns_id();
 	for (int i = 0; xgro_settings[i].name; i++) {
@@ -522,7 +550,8 @@ static int check_free(const struct xgro_attach_opts *o, struct instance *in)
 	}
 	if (!access(in->st.pin_dir, F_OK)) {
 		pr_err("pin directory %s: exists and is not a dead xgro's; "
-		       "choose another with --pin-dir", in->st.pin_dir);
+		       "choose another with --pin-dir",
+		       in->st.pin_dir);
 		return -EEXIST;
 	}
 	return 0;
@@ -547,7 +576,8 @@ static int start(struct xgro_attach_opts *o, struct instance *in)
 	struct xgro_dp_info info;
 	int err;
 
-	if ((err = load(o, in)) || (err = pin_all(in)) || (err = save_state(in)))
+	if ((err = load(o, in)) || (err = pin_all(in)) ||
+	    (err = save_state(in)))
 		return err;
 	if (o->dp.sink == XGRO_SINK_TAP && (err = rp_filter_all_off(in)))
 		return err;
@@ -563,11 +593,13 @@ static int start(struct xgro_attach_opts *o, struct instance *in)
 		return err;
 	/* a service manager learns it at the same moment as status */
 	xgro_notify("READY=1");
-	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u worker%s, "
+	pr_info("xgro: attached to %s (%s XDP, prog id %u), %u queue%s, %u "
+		"worker%s, "
 		"AF_XDP %s, reinject %s",
 		o->ifname, in->st.mode, in->st.prog_id, in->st.queues,
 		in->st.queues == 1 ? "" : "s", in->st.workers,
-		in->st.workers == 1 ? "" : "s", in->st.xsk_mode, in->st.reinject);
+		in->st.workers == 1 ? "" : "s", in->st.xsk_mode,
+		in->st.reinject);
 	return 0;
 }
 
@@ -604,7 +636,8 @@ int cmd_attach(int argc, char **argv)
 		return EXIT_RUNTIME;
 	err = xgro_bpffs_ensure();
 	if (err) {
-		pr_err("bpffs unavailable at %s: %s", XGRO_BPFFS, strerror(-err));
+		pr_err("bpffs unavailable at %s: %s", XGRO_BPFFS,
+		       strerror(-err));
 		return EXIT_RUNTIME;
 	}
 	describe(&o, &in);

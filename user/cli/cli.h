@@ -110,18 +110,18 @@ struct xgro_state {
 	int pid;
 	char pin_dir[PATH_MAX];
 	char pin_made[PATH_MAX]; /* the first directory of pin_dir we made */
-	char mode[8]; /* native, skb */
+	char mode[8];		 /* native, skb */
 	uint32_t prog_id, link_id;
 	uint32_t queues, workers;
-	char xsk_mode[16]; /* zerocopy, copy, none */
-	char reinject[64]; /* tap:NAME, veth:NAME, none */
+	char xsk_mode[16];     /* zerocopy, copy, none */
+	char reinject[64];     /* tap:NAME, veth:NAME, none */
 	char tap[IF_NAMESIZE]; /* a tap xgro created, to remove */
-	char gso[32]; /* what the sink's GSO probe found */
+	char gso[32];	       /* what the sink's GSO probe found */
 	char jumbo[48]; /* how frames over a umem frame are taken, or why not */
 	int nsysctl;
 	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
 	uint64_t netns; /* inode of the network namespace they belong to */
-	bool ready; /* attached and every worker running */
+	bool ready;	/* attached and every worker running */
 	/* by index into xgro_settings[]: where each came from, and what
 	 * attach was given (empty: the default) */
 	uint8_t src[XGRO_NSET_MAX];
@@ -131,8 +131,7 @@ struct xgro_state {
 /* Inode of this process's network namespace (0 if unknown). */
 uint64_t xgro_netns_id(void);
 
-void xgro_state_id(char *id, size_t n, const char *ifname,
-		   const char *pin_dir);
+void xgro_state_id(char *id, size_t n, const char *ifname, const char *pin_dir);
 int xgro_state_write(const struct xgro_state *s);
 int xgro_state_read(const char *id, struct xgro_state *s);
 void xgro_state_remove(const char *id);
@@ -218,9 +217,10 @@ struct xgro_loss {
 	uint64_t cnt[XGRO_CNT_MAX]; /* the XDP counters, summed over CPUs */
 	struct xgro_worker_stats q[XGRO_MAX_QUEUES]; /* read after cnt */
 	struct xgro_worker_stats sum; /* of q; times: the oldest */
-	bool fresh; /* every socket sampled after cnt was read */
+	bool fresh;	     /* every socket sampled after cnt was read */
 	uint64_t redirected; /* cnt[XGRO_CNT_STEERED] */
-	uint64_t received, dropped, pending; /* rx_frames, socket drops, RX ring */
+	uint64_t received, dropped,
+		pending;    /* rx_frames, socket drops, RX ring */
 	int64_t difference; /* redirected outside received+dropped+pending */
 	uint64_t allowance; /* |difference| that still reconciles */
 	bool reconciled;
@@ -235,8 +235,8 @@ int xgro_read_counters(int fd, uint64_t *out);
 uint64_t xgro_xsk_dropped(const struct xgro_xsk_stats *x);
 /* Reads and reconciles; waits up to a few sample periods for the workers
  * to sample their sockets. ifname NULL: no interface figures. */
-int xgro_loss_read(int counters_fd, int ws_fd, uint32_t nq,
-		   const char *ifname, struct xgro_loss *l);
+int xgro_loss_read(int counters_fd, int ws_fd, uint32_t nq, const char *ifname,
+		   struct xgro_loss *l);
 
 /* ---- notify.c: the service manager's notify socket ---- */
 /* Sends msg ("READY=1") to $NOTIFY_SOCKET if set. 0 or -errno (said). */

@@ -45,8 +45,8 @@ static int load_line(const char *path, int n, char *line,
 		return 0;
 	eq = strchr(key, '=');
 	if (!eq) {
-		fprintf(stderr, "xgro: %s:%d: '%s': want KEY = VALUE\n", path, n,
-			key);
+		fprintf(stderr, "xgro: %s:%d: '%s': want KEY = VALUE\n", path,
+			n, key);
 		return -EINVAL;
 	}
 	*eq = 0;
@@ -54,8 +54,9 @@ static int load_line(const char *path, int n, char *line,
 	val = trim(eq + 1);
 	s = xgro_setting_find(key);
 	if (!s) {
-		fprintf(stderr, "xgro: %s:%d: unknown key '%s' (the keys are "
-				"attach's options, 'xgro attach --help')\n",
+		fprintf(stderr,
+			"xgro: %s:%d: unknown key '%s' (the keys are "
+			"attach's options, 'xgro attach --help')\n",
 			path, n, key);
 		return -EINVAL;
 	}
@@ -80,13 +81,15 @@ int xgro_conffile_load(const char *path, struct xgro_attach_opts *o)
 	int n = 0, err = 0;
 
 	if (!f) {
-		fprintf(stderr, "xgro: config file %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "xgro: config file %s: %s\n", path,
+			strerror(errno));
 		return -EINVAL;
 	}
 	while (!err && fgets(line, sizeof(line), f)) {
 		n++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			fprintf(stderr, "xgro: %s:%d: line longer than %zu bytes\n",
+			fprintf(stderr,
+				"xgro: %s:%d: line longer than %zu bytes\n",
 				path, n, sizeof(line) - 2);
 			err = -EINVAL;
 			break;
@@ -94,7 +97,8 @@ int xgro_conffile_load(const char *path, struct xgro_attach_opts *o)
 		err = load_line(path, n, line, o);
 	}
 	if (!err && ferror(f)) {
-		fprintf(stderr, "xgro: config file %s: %s\n", path, strerror(EIO));
+		fprintf(stderr, "xgro: config file %s: %s\n", path,
+			strerror(EIO));
 		err = -EINVAL;
 	}
 	fclose(f);
@@ -118,13 +122,14 @@ int xgro_sources_note_set(struct xgro_state *st, char **words, int nwords)
 		if (!s || !s->live)
 			continue;
 		st->src[s - xgro_settings] = XGRO_SRC_SET;
-		snprintf(st->given[s - xgro_settings],
-			 sizeof(st->given[0]), "%s", eq + 1);
+		snprintf(st->given[s - xgro_settings], sizeof(st->given[0]),
+			 "%s", eq + 1);
 	}
 	err = xgro_state_write(st);
 	if (err)
 		pr_warn("state file in %s: %s: status will not say these came "
-			"from set", XGRO_RUN_DIR, strerror(-err));
+			"from set",
+			XGRO_RUN_DIR, strerror(-err));
 	return err;
 }
 
@@ -154,8 +159,8 @@ void xgro_sources_print(const struct xgro_state *st,
 
 		if (s->alias)
 			continue; /* its value and source are the target's */
-		v = s->live ? xgro_config_get(c, s->name, buf, sizeof(buf)) :
-			      attach_value(st, s);
+		v = s->live ? xgro_config_get(c, s->name, buf, sizeof(buf))
+			    : attach_value(st, s);
 		if (j) {
 			json_obj_open(j, s->name);
 			json_str(j, "value", v);

@@ -54,7 +54,8 @@ int cmd_detach(int argc, char **argv)
 	/* sysctls are restored in the namespace they were changed in, which
 	 * --netns may have named from outside */
 	if (xgro_netns_enter(st.netns, st.pid))
-		pr_warn("the network namespace of pid %d is gone or has no name",
+		pr_warn("the network namespace of pid %d is gone or has no "
+			"name",
 			st.pid);
 	pr_info("xgro: %s: cleaning up after pid %d", ifname, st.pid);
 	xgro_state_cleanup(&st);

@@ -11,19 +11,26 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *args, *help;
 } cmds[] = {
-	{ "attach", cmd_attach, "IFACE [options]", "attach and run until SIGINT/SIGTERM" },
-	{ "detach", cmd_detach, "IFACE [--pin-dir DIR]", "stop an instance, or clean up after a dead one" },
-	{ "status", cmd_status, "[IFACE] [--json]", "instances: mode, program, queues, sink, config" },
-	{ "stats", cmd_stats, "IFACE [--json|--prometheus] [--watch SECONDS]", "XDP and engine counters" },
-	{ "flows", cmd_flows, "IFACE [--json] [--top N]", "the flow table, busiest first" },
-	{ "set", cmd_set, "IFACE KEY=VALUE...", "change settings of a running instance" },
+	{ "attach", cmd_attach, "IFACE [options]",
+	  "attach and run until SIGINT/SIGTERM" },
+	{ "detach", cmd_detach, "IFACE [--pin-dir DIR]",
+	  "stop an instance, or clean up after a dead one" },
+	{ "status", cmd_status, "[IFACE] [--json]",
+	  "instances: mode, program, queues, sink, config" },
+	{ "stats", cmd_stats, "IFACE [--json|--prometheus] [--watch SECONDS]",
+	  "XDP and engine counters" },
+	{ "flows", cmd_flows, "IFACE [--json] [--top N]",
+	  "the flow table, busiest first" },
+	{ "set", cmd_set, "IFACE KEY=VALUE...",
+	  "change settings of a running instance" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xgro COMMAND [ARGS]   (xgro COMMAND --help for its options)\n"
+	fprintf(f, "usage: xgro COMMAND [ARGS]   (xgro COMMAND --help for its "
+		   "options)\n"
 		   "       xgro --version\n\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-7s %-46s %s\n", cmds[i].name, cmds[i].args,

@@ -33,7 +33,8 @@ int xgro_notify(const char *msg)
 		return 0; /* not run by a service manager that wants to know */
 	n = strlen(name);
 	if ((name[0] != '/' && name[0] != '@') || n >= sizeof(sa.sun_path)) {
-		pr_warn("NOTIFY_SOCKET '%s': want a path or an @abstract name", name);
+		pr_warn("NOTIFY_SOCKET '%s': want a path or an @abstract name",
+			name);
 		return -EINVAL;
 	}
 	memcpy(sa.sun_path, name, n);
@@ -42,13 +43,13 @@ int xgro_notify(const char *msg)
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
 			  (name[0] == '/'));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 ||
-	    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   len) < 0)
+	if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+			     (struct sockaddr *)&sa, len) < 0)
 		err = -errno;
 	if (fd >= 0)
 		close(fd);
 	if (err)
-		pr_warn("NOTIFY_SOCKET %s: sending %s: %s", name, msg, strerror(-err));
+		pr_warn("NOTIFY_SOCKET %s: sending %s: %s", name, msg,
+			strerror(-err));
 	return err;
 }

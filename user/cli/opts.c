@@ -14,23 +14,28 @@
 
 static void usage(FILE *f, const struct xgro_cmd_spec *c)
 {
-	fprintf(f, "usage: xgro %s %s%s%s%s%s [--pin-dir DIR] [--netns NAME|PATH%s]\n",
+	fprintf(f,
+		"usage: xgro %s %s%s%s%s%s [--pin-dir DIR] [--netns "
+		"NAME|PATH%s]\n",
 		c->name, c->args, c->flags & XGRO_OPT_JSON ? " [--json]" : "",
 		c->flags & XGRO_OPT_PROMETHEUS ? " [--prometheus]" : "",
 		c->flags & XGRO_OPT_WATCH ? " [--watch SECONDS]" : "",
 		c->flags & XGRO_OPT_TOP ? " [--top N]" : "",
 		c->flags & XGRO_OPT_IF_OPTIONAL ? "|all" : "");
-	fprintf(f, "  --pin-dir  the instance whose maps are pinned there\n"
-		   "  --netns    an instance of that network namespace (default: "
-		   "this one's)\n");
+	fprintf(f,
+		"  --pin-dir  the instance whose maps are pinned there\n"
+		"  --netns    an instance of that network namespace (default: "
+		"this one's)\n");
 	if (c->flags & XGRO_OPT_JSON)
 		fprintf(f, "  --json     JSON instead of text\n");
 	if (c->flags & XGRO_OPT_PROMETHEUS)
-		fprintf(f, "  --prometheus  the Prometheus text exposition format, "
+		fprintf(f, "  --prometheus  the Prometheus text exposition "
+			   "format, "
 			   "for node_exporter's textfile collector\n");
 	if (c->flags & XGRO_OPT_WATCH)
-		fprintf(f, "  --watch    again every SECONDS, until the instance "
-			   "ends\n");
+		fprintf(f,
+			"  --watch    again every SECONDS, until the instance "
+			"ends\n");
 	if (c->flags & XGRO_OPT_TOP)
 		fprintf(f, "  --top      the N busiest flows (20)\n");
 	if (c->more)
@@ -41,11 +46,10 @@ int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
 		   struct xgro_cmd_opts *o)
 {
 	static const struct option lo[] = {
-		{ "json", 0, NULL, 'j' },    { "watch", 1, NULL, 'w' },
-		{ "top", 1, NULL, 't' },     { "pin-dir", 1, NULL, 'p' },
-		{ "netns", 1, NULL, 'n' },   { "help", 0, NULL, 'h' },
-		{ "prometheus", 0, NULL, 'P' },
-		{ 0 },
+		{ "json", 0, NULL, 'j' },	{ "watch", 1, NULL, 'w' },
+		{ "top", 1, NULL, 't' },	{ "pin-dir", 1, NULL, 'p' },
+		{ "netns", 1, NULL, 'n' },	{ "help", 0, NULL, 'h' },
+		{ "prometheus", 0, NULL, 'P' }, { 0 },
 	};
 	int ch;
 
@@ -62,7 +66,9 @@ int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
 		case 'w':
 			if (!(c->flags & XGRO_OPT_WATCH) ||
 			    xgro_parse_u32(optarg, 1, 86400, &o->watch)) {
-				fprintf(stderr, "xgro: %s: --watch: want 1..86400 seconds\n",
+				fprintf(stderr,
+					"xgro: %s: --watch: want 1..86400 "
+					"seconds\n",
 					c->name);
 				return -EINVAL;
 			}
@@ -70,7 +76,8 @@ int xgro_cmd_parse(int argc, char **argv, const struct xgro_cmd_spec *c,
 		case 't':
 			if (!(c->flags & XGRO_OPT_TOP) ||
 			    xgro_parse_u32(optarg, 1, 1000000, &o->top)) {
-				fprintf(stderr, "xgro: %s: --top: want 1..1000000\n",
+				fprintf(stderr,
+					"xgro: %s: --top: want 1..1000000\n",
 					c->name);
 				return -EINVAL;
 			}

@@ -58,7 +58,8 @@ struct figure {
 	size_t off; /* in struct xgro_worker_stats */
 };
 
-#define ENG_FIG(f, doc) { #f, doc, offsetof(struct xgro_worker_stats, engine.f) },
+#define ENG_FIG(f, doc)                                                        \
+	{ #f, doc, offsetof(struct xgro_worker_stats, engine.f) },
 #define WRK_FIG(f, doc) { #f, doc, offsetof(struct xgro_worker_stats, f) },
 #define XSK_FIG(f, doc) { #f, doc, offsetof(struct xgro_worker_stats, xsk.f) },
 static const struct figure eng_figs[] = { XGRO_ENGINE_STATS(ENG_FIG) };
@@ -71,9 +72,9 @@ static const struct figure xsk_figs[] = { XGRO_XSK_STATS(XSK_FIG) };
 /* What is a level now rather than a count since start; the socket's two
  * sample times are left out (a reader's business, not a metric). */
 static const char *const levels[] = {
-	"frames_in_flight", "rx_size",	   "fill_size", "rx_pending",
-	"fill_stocked",	    "umem_frames", "umem_free", "held_frames",
-	NULL,
+	"frames_in_flight", "rx_size",	    "fill_size",
+	"rx_pending",	    "fill_stocked", "umem_frames",
+	"umem_free",	    "held_frames",  NULL,
 };
 
 static bool is_level(const char *name)
@@ -110,9 +111,9 @@ static void xdp_counters(const struct prom *p, const struct xgro_loss *l)
 {
 	char name[96];
 
-#define XDP_CNT(up, low, doc)                                    \
-	snprintf(name, sizeof(name), "xgro_xdp_%s_total", #low); \
-	family(name, "counter", doc);                            \
+#define XDP_CNT(up, low, doc)                                                  \
+	snprintf(name, sizeof(name), "xgro_xdp_%s_total", #low);               \
+	family(name, "counter", doc);                                          \
 	sample(p, name, -1, l->cnt[XGRO_CNT_##up]);
 	XGRO_COUNTERS(XDP_CNT)
 #undef XDP_CNT
@@ -149,7 +150,10 @@ static void books(const struct prom *p, const struct xgro_loss *l)
 	if (!l->have_iface)
 		return;
 	/* the interface's own RX drop counters, since it was created */
-	const struct { const char *name; uint64_t v; } ifc[] = {
+	const struct {
+		const char *name;
+		uint64_t v;
+	} ifc[] = {
 		{ "rx_dropped", l->if_rx_dropped },
 		{ "rx_missed_errors", l->if_rx_missed_errors },
 		{ "rx_fifo_errors", l->if_rx_fifo_errors },
@@ -158,9 +162,12 @@ static void books(const struct prom *p, const struct xgro_loss *l)
 	char name[64], help[96];
 
 	for (size_t i = 0; i < N(ifc); i++) {
-		snprintf(name, sizeof(name), "xgro_iface_%s_total", ifc[i].name);
-		snprintf(help, sizeof(help), "the interface's %s since it was "
-			 "created", ifc[i].name);
+		snprintf(name, sizeof(name), "xgro_iface_%s_total",
+			 ifc[i].name);
+		snprintf(help, sizeof(help),
+			 "the interface's %s since it was "
+			 "created",
+			 ifc[i].name);
 		family(name, "counter", help);
 		sample(p, name, -1, ifc[i].v);
 	}

@@ -43,7 +43,8 @@ static int parse_protos(const char *val, uint32_t *v)
 	if (strlen(val) >= sizeof(buf) || !*val)
 		return -EINVAL;
 	strcpy(buf, val);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(t, "tcp"))
 			*v |= XGRO_PROTO_TCP;
 		else if (!strcmp(t, "udp"))
@@ -118,13 +119,15 @@ static int set_ring(struct xgro_attach_opts *o, const char *v)
 
 static int set_xsk(struct xgro_attach_opts *o, const char *v)
 {
-	static const char *const names[] = { "auto", "zero-copy", "copy", NULL };
+	static const char *const names[] = { "auto", "zero-copy", "copy",
+					     NULL };
 	uint32_t m;
 
 	if (parse_word(names, v, &m))
 		return -EINVAL;
-	o->dp.xsk_mode = m == 1 ? XGRO_XSK_ZEROCOPY :
-			 m == 2 ? XGRO_XSK_COPY : XGRO_XSK_AUTO;
+	o->dp.xsk_mode = m == 1	  ? XGRO_XSK_ZEROCOPY
+			 : m == 2 ? XGRO_XSK_COPY
+				  : XGRO_XSK_AUTO;
 	return 0;
 }
 
@@ -154,8 +157,7 @@ static int set_nice(struct xgro_attach_opts *o, const char *v)
 const struct xgro_setting xgro_settings[] = {
 	/* the XDP program's */
 	{ "proto", XGRO_SET_WORDS, .words = "tcp,udp", .def = "tcp,udp",
-	  .help = "protocols steered", .where = "xdp",
-	  CFG(protos) },
+	  .help = "protocols steered", .where = "xdp", CFG(protos) },
 	{ "min-payload", XGRO_SET_U32, 0, 65535, "1", "bytes",
 	  "payload bytes before a flow is steered", "xdp", CFG(min_payload) },
 	{ "steer-vlan", XGRO_SET_BOOL, .def = "off",
@@ -170,7 +172,8 @@ const struct xgro_setting xgro_settings[] = {
 	  CFG(heartbeat_ms) },
 	{ "probation-ms", XGRO_SET_U32, 0, 3600000, "10000", "ms",
 	  "a released flow may be steered again after this (0: only once "
-	  "idle)", "xdp", CFG(probation_ms) },
+	  "idle)",
+	  "xdp", CFG(probation_ms) },
 	/* the engine's */
 	{ "flush-us", XGRO_SET_U32, 0, 1000000, "50", "us",
 	  "longest a segment is held (0: to the end of each batch of up to "
@@ -182,15 +185,17 @@ const struct xgro_setting xgro_settings[] = {
 	  "segments per super-packet (1: no merging, same path)", "engine",
 	  CFG(max_segs) },
 	{ "csum", XGRO_SET_WORD, .words = "verify,fold,trust", .def = "verify",
-	  .help = "checksum mode (README, \"Checksum modes\")", .where = "engine",
-	  CFG(csum_mode) },
+	  .help = "checksum mode (README, \"Checksum modes\")",
+	  .where = "engine", CFG(csum_mode) },
 	/* the workers' */
 	{ "release-segs", XGRO_SET_U32, 0, 64, "2", NULL,
 	  "a flow under this many segments per output is released (0: "
-	  "never)", "worker", CFG(release_segs) },
+	  "never)",
+	  "worker", CFG(release_segs) },
 	{ "nap-us", XGRO_SET_U32, 0, 10000, "300", "us",
 	  "while frames come from another CPU, the worker sleeps this long "
-	  "on its own timer (0: on the socket)", "worker", CFG(nap_us) },
+	  "on its own timer (0: on the socket)",
+	  "worker", CFG(nap_us) },
 	/* what attach starts with */
 	{ "mode", XGRO_SET_WORD, .words = "native,skb", .def = "native",
 	  .help = "XDP attach mode (skb: generic XDP)", .where = "attach",
@@ -204,19 +209,22 @@ const struct xgro_setting xgro_settings[] = {
 	{ "cpus", XGRO_SET_TEXT, .def = "all", .arg = "LIST",
 	  .help = "one worker per CPU listed, like 0-1,3", .where = "attach",
 	  .apply = set_cpus },
-	{ "reinject", XGRO_SET_TEXT, .def = "tap", .arg = "tap[:NAME]|veth:NAME",
+	{ "reinject", XGRO_SET_TEXT, .def = "tap",
+	  .arg = "tap[:NAME]|veth:NAME",
 	  .help = "where merged packets enter the stack", .where = "attach",
 	  .apply = set_reinject },
 	{ "max-flows", XGRO_SET_U32, 1, 1u << 20, "4096", NULL,
 	  "flows each queue may hold", "attach", .apply = set_max_flows },
 	{ "ring", XGRO_SET_U32, XGRO_RING_MIN, XGRO_RING_MAX, "4096",
-	  "a power of two", "RX ring entries per queue; the fill ring and the umem have 2N",
+	  "a power of two",
+	  "RX ring entries per queue; the fill ring and the umem have 2N",
 	  "attach", .apply = set_ring },
 	{ "xsk", XGRO_SET_WORD, .words = "auto,zero-copy,copy", .def = "auto",
 	  .help = "AF_XDP mode (auto: zero-copy if the driver has it)",
 	  .where = "attach", .apply = set_xsk },
 	{ "zero-copy", XGRO_SET_FLAG, .alias = "xsk", .alias_val = "zero-copy",
-	  .help = "require AF_XDP zero-copy (xsk zero-copy)", .where = "attach" },
+	  .help = "require AF_XDP zero-copy (xsk zero-copy)",
+	  .where = "attach" },
 	{ "copy", XGRO_SET_FLAG, .alias = "xsk", .alias_val = "copy",
 	  .help = "use copy mode (xsk copy)", .where = "attach" },
 	{ "busy-poll", XGRO_SET_FLAG, .help = "busy-poll the sockets",
@@ -226,7 +234,8 @@ const struct xgro_setting xgro_settings[] = {
 	  .apply = set_nice },
 	{ .name = NULL },
 };
-_Static_assert(sizeof(xgro_settings) / sizeof(xgro_settings[0]) <= XGRO_NSET_MAX,
+_Static_assert(sizeof(xgro_settings) / sizeof(xgro_settings[0]) <=
+		       XGRO_NSET_MAX,
 	       "XGRO_NSET_MAX holds every setting");
 
 const struct xgro_setting *xgro_setting_find(const char *name)
@@ -238,7 +247,8 @@ const struct xgro_setting *xgro_setting_find(const char *name)
 }
 
 /* The words of a WORD setting, as an array: "a,b" -> {"a","b"} */
-static int word_index(const struct xgro_setting *s, const char *val, uint32_t *v)
+static int word_index(const struct xgro_setting *s, const char *val,
+		      uint32_t *v)
 {
 	const char *w = s->words;
 	size_t n = strlen(val);
@@ -314,14 +324,18 @@ const char *xgro_setting_refusal(const struct xgro_setting *s, const char *val,
 	char want[96];
 
 	if (err == -ENAMETOOLONG)
-		snprintf(buf, len, "'%s': an interface name has at most %d "
-			 "characters", val, IF_NAMESIZE - 1);
+		snprintf(buf, len,
+			 "'%s': an interface name has at most %d "
+			 "characters",
+			 val, IF_NAMESIZE - 1);
 	else if (err == -ERANGE)
-		snprintf(buf, len, "'%s': names a CPU this machine does not have",
-			 val);
+		snprintf(buf, len,
+			 "'%s': names a CPU this machine does not have", val);
 	else if (!strcmp(s->name, "reinject"))
-		snprintf(buf, len, "'%s': want tap, tap:NAME or veth:NAME, NAME "
-			 "an interface name", val);
+		snprintf(buf, len,
+			 "'%s': want tap, tap:NAME or veth:NAME, NAME "
+			 "an interface name",
+			 val);
 	else if (s->type == XGRO_SET_FLAG && s->alias)
 		snprintf(buf, len, "'%s': want on", val);
 	else
@@ -372,7 +386,8 @@ const char *xgro_config_get(const struct xgro_config *c, const char *key,
 	}
 	case XGRO_SET_WORDS:
 		snprintf(buf, len, "%s%s%s", v & XGRO_PROTO_TCP ? "tcp" : "",
-			 (v & 3) == 3 ? "," : "", v & XGRO_PROTO_UDP ? "udp" : "");
+			 (v & 3) == 3 ? "," : "",
+			 v & XGRO_PROTO_UDP ? "udp" : "");
 		break;
 	default:
 		buf[0] = 0;
@@ -397,10 +412,12 @@ const char *xgro_setting_want(const struct xgro_setting *s, char *buf,
 			size_t l = strcspn(w, ",");
 			bool last = !w[l];
 
-			n += (size_t)snprintf(buf + n, len - n, "%s%.*s",
-					      n ? (last && s->type == XGRO_SET_WORD ?
-							   " or " : ", ") : "",
-					      (int)l, w);
+			n += (size_t)snprintf(
+				buf + n, len - n, "%s%.*s",
+				n ? (last && s->type == XGRO_SET_WORD ? " or "
+								      : ", ")
+				  : "",
+				(int)l, w);
 			w += l + !last;
 		}
 		if (s->type == XGRO_SET_WORDS && n < len)
@@ -458,9 +475,10 @@ const char *xgro_setting_arg(const struct xgro_setting *s)
 int xgro_settings_check(const struct xgro_config *c, bool veth_sink)
 {
 	if (c->csum_mode == XGRO_CSUM_FOLD && veth_sink) {
-		fprintf(stderr, "xgro: csum fold: needs the tap sink: the veth "
-				"sink's frames are forwarded with fresh checksums, "
-				"so a bad segment would pass\n");
+		fprintf(stderr,
+			"xgro: csum fold: needs the tap sink: the veth "
+			"sink's frames are forwarded with fresh checksums, "
+			"so a bad segment would pass\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -23,7 +23,7 @@
  * a walk of the map (syscalls per entry), for the readers only. */
 struct steer_census {
 	bool have;
-	uint64_t state[3]; /* enum xgro_steer_state */
+	uint64_t state[3];		   /* enum xgro_steer_state */
 	uint64_t reason[XGRO_RELEASE_MAX]; /* of the released ones */
 };
 
@@ -51,7 +51,8 @@ static void steer_census(const char *pin_dir, struct steer_census *c)
 		if (bpf_map_lookup_elem(fd, &next, &v) || v.state > 2)
 			continue;
 		c->state[v.state]++;
-		if (v.state == XGRO_STEER_RELEASED && v.reason < XGRO_RELEASE_MAX)
+		if (v.state == XGRO_STEER_RELEASED &&
+		    v.reason < XGRO_RELEASE_MAX)
 			c->reason[v.reason]++;
 	}
 	close(fd);
@@ -112,8 +113,10 @@ static void steering_text(const char *indent, const struct xgro_loss *l,
 	       (unsigned long long)l->sum.release_errors,
 	       (unsigned long long)cnt[XGRO_CNT_DRAINED]);
 	if (c->have)
-		printf("%sflows now: steered %llu, draining %llu, released %llu "
-		       "(no-merge %llu, checksum %llu, pressure %llu, lagging %llu)\n",
+		printf("%sflows now: steered %llu, draining %llu, released "
+		       "%llu "
+		       "(no-merge %llu, checksum %llu, pressure %llu, lagging "
+		       "%llu)\n",
 		       indent, (unsigned long long)c->state[XGRO_STEER_ON],
 		       (unsigned long long)c->state[XGRO_STEER_DRAINING],
 		       (unsigned long long)c->state[XGRO_STEER_RELEASED],
@@ -122,7 +125,6 @@ static void steering_text(const char *indent, const struct xgro_loss *l,
 		       (unsigned long long)c->reason[XGRO_RELEASE_PRESSURE],
 		       (unsigned long long)c->reason[XGRO_RELEASE_LAGGING]);
 }
-
 
 static void config_print(const struct xgro_config *c, struct json *j)
 {
@@ -191,7 +193,8 @@ static const char *const halt_text[XGRO_HALT_MAX] = {
 	[XGRO_HALT_NONE] = "",
 	[XGRO_HALT_SINK_DOWN] = "the sink is down",
 	[XGRO_HALT_SINK_ERRORS] = "writes to the sink fail",
-	[XGRO_HALT_RP_FILTER] = "reverse-path filtering drops reinjected packets",
+	[XGRO_HALT_RP_FILTER] =
+		"reverse-path filtering drops reinjected packets",
 };
 
 /* Why the instance stopped steering: the first queue's beacon says (the
@@ -281,12 +284,13 @@ static int status_one(const struct xgro_state *s, void *u)
 		return 0;
 	}
 	printf("%s: %s (pid %d)\n", s->ifname,
-	       !alive ? "DEAD, run 'xgro detach'" :
-	       halt   ? "attached, STEERING HALTED" : "attached",
+	       !alive ? "DEAD, run 'xgro detach'"
+	       : halt ? "attached, STEERING HALTED"
+		      : "attached",
 	       s->pid);
 	if (halt)
-		printf("  halted    %s: every frame goes up %s\n", halt_text[halt],
-		       s->ifname);
+		printf("  halted    %s: every frame goes up %s\n",
+		       halt_text[halt], s->ifname);
 	printf("  netns     %s\n", ns);
 	printf("  xdp       %s mode, program id %u, link id %u\n", s->mode,
 	       s->prog_id, s->link_id);
@@ -299,7 +303,8 @@ static int status_one(const struct xgro_state *s, void *u)
 		printf("  frames    %llu lost, books balance\n",
 		       (unsigned long long)c->loss.lost);
 	else if (have_loss)
-		printf("  frames    %llu lost; NOT RECONCILED: redirected %llu, "
+		printf("  frames    %llu lost; NOT RECONCILED: redirected "
+		       "%llu, "
 		       "received %llu + dropped %llu + pending %llu "
 		       "(difference %lld beyond the allowance of %llu%s)\n",
 		       (unsigned long long)c->loss.lost,
@@ -309,7 +314,8 @@ static int status_one(const struct xgro_state *s, void *u)
 		       (unsigned long long)c->loss.pending,
 		       (long long)c->loss.difference,
 		       (unsigned long long)c->loss.allowance,
-		       c->loss.fresh ? "" : "; a worker is not sampling its socket");
+		       c->loss.fresh ? ""
+				     : "; a worker is not sampling its socket");
 	if (have_loss) {
 		printf("  steering\n");
 		steering_text("    ", &c->loss, &census);
@@ -326,8 +332,9 @@ int cmd_status(int argc, char **argv)
 	struct xgro_cmd_opts o;
 	struct status_ctx c = { 0 };
 
-	static const struct xgro_cmd_spec spec = { "status", "[IFACE]",
-		XGRO_OPT_JSON | XGRO_OPT_IF_OPTIONAL, NULL };
+	static const struct xgro_cmd_spec spec = {
+		"status", "[IFACE]", XGRO_OPT_JSON | XGRO_OPT_IF_OPTIONAL, NULL
+	};
 
 	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
@@ -373,9 +380,8 @@ static const char *const cnt_names[XGRO_CNT_MAX] = {
 /* Names of the worker figures, the engine's first, and of the socket's:
  * the lists in include/xgro.h. */
 #define STAT_NAME(name, doc) #name,
-static const char *const eng_names[] = {
-	XGRO_ENGINE_STATS(STAT_NAME) XGRO_WORKER_STATS(STAT_NAME)
-};
+static const char *const eng_names[] = { XGRO_ENGINE_STATS(STAT_NAME)
+						 XGRO_WORKER_STATS(STAT_NAME) };
 static const char *const xsk_names[] = { XGRO_XSK_STATS(STAT_NAME) };
 #undef STAT_NAME
 /* the engine section: every worker figure before the socket's */
@@ -425,17 +431,18 @@ static void xsk_json(struct json *j, const struct xgro_worker_stats *w)
 	json_u64(j, "sample_age_ms", age_ms(w->xsk.sampled_ns));
 }
 
-static void print_stats(const struct xgro_cmd_opts *o, const struct xgro_loss *l,
+static void print_stats(const struct xgro_cmd_opts *o,
+			const struct xgro_loss *l,
 			const struct steer_census *census)
 {
 	const uint64_t *cnt = l->cnt;
 	const struct xgro_worker_stats *w = &l->sum;
 	const __u64 *e = &w->engine.packets_in;
 	uint64_t passed = 0;
-	double segs = w->engine.superpackets_out ?
-			      (double)w->engine.segments_merged /
-				      (double)w->engine.superpackets_out :
-			      0;
+	double segs = w->engine.superpackets_out
+			      ? (double)w->engine.segments_merged /
+					(double)w->engine.superpackets_out
+			      : 0;
 
 	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 		passed += cnt[i];
@@ -477,7 +484,8 @@ static void print_stats(const struct xgro_cmd_opts *o, const struct xgro_loss *l
 		if (l->have_iface) {
 			json_obj_open(&j, "iface");
 			json_u64(&j, "rx_dropped", l->if_rx_dropped);
-			json_u64(&j, "rx_missed_errors", l->if_rx_missed_errors);
+			json_u64(&j, "rx_missed_errors",
+				 l->if_rx_missed_errors);
 			json_u64(&j, "rx_fifo_errors", l->if_rx_fifo_errors);
 			json_u64(&j, "rx_over_errors", l->if_rx_over_errors);
 			json_obj_close(&j);
@@ -502,7 +510,8 @@ static void print_stats(const struct xgro_cmd_opts *o, const struct xgro_loss *l
 	       (unsigned long long)passed);
 	for (int i = XGRO_CNT_PASS_FIRST; i < XGRO_CNT_MAX; i++)
 		if (cnt[i])
-			printf(" %s %llu", cnt_names[i], (unsigned long long)cnt[i]);
+			printf(" %s %llu", cnt_names[i],
+			       (unsigned long long)cnt[i]);
 	printf("\n%s steering:\n", o->ifname);
 	steering_text("  ", l, census);
 	printf("%s engine: segments/superpacket %.2f\n", o->ifname, segs);
@@ -561,8 +570,10 @@ int cmd_stats(int argc, char **argv)
 	struct steer_census census;
 	int err;
 
-	static const struct xgro_cmd_spec spec = { "stats", "IFACE",
-		XGRO_OPT_JSON | XGRO_OPT_WATCH | XGRO_OPT_PROMETHEUS, NULL };
+	static const struct xgro_cmd_spec spec = {
+		"stats", "IFACE",
+		XGRO_OPT_JSON | XGRO_OPT_WATCH | XGRO_OPT_PROMETHEUS, NULL
+	};
 
 	if (xgro_cmd_parse(argc, argv, &spec, &o))
 		return EXIT_USAGE;
@@ -606,7 +617,9 @@ static int by_bytes(const void *a, const void *b)
 {
 	const struct flow_row *x = a, *y = b;
 
-	return x->st.bytes < y->st.bytes ? 1 : x->st.bytes > y->st.bytes ? -1 : 0;
+	return x->st.bytes < y->st.bytes   ? 1
+	       : x->st.bytes > y->st.bytes ? -1
+					   : 0;
 }
 
 static void addr_str(const struct xgro_flow_key *k, const uint32_t *a,
@@ -634,7 +647,8 @@ static void flow_sum(const struct xgro_flow_stats *per, int ncpu,
 		r->st.passed += p->passed;
 		r->st.tcp_flags |= p->tcp_flags;
 		/* a CPU that has seen the flow has its first time */
-		if (p->first_ns && (!r->st.first_ns || p->first_ns < r->st.first_ns))
+		if (p->first_ns &&
+		    (!r->st.first_ns || p->first_ns < r->st.first_ns))
 			r->st.first_ns = p->first_ns;
 		if (p->last_ns > r->st.last_ns)
 			r->st.last_ns = p->last_ns;
@@ -645,7 +659,8 @@ static void flow_sum(const struct xgro_flow_stats *per, int ncpu,
 static int flows_read(int fd, struct flow_row **rows, size_t *n)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct xgro_flow_stats *per = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*per));
+	struct xgro_flow_stats *per =
+		calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*per));
 	struct xgro_flow_key key, next;
 	size_t cap = 0;
 	bool first = true;
@@ -688,14 +703,17 @@ static void flows_print(const struct xgro_cmd_opts *o, struct flow_row *rows,
 		json_begin(&j, stdout);
 		json_str(&j, "ifname", o->ifname);
 		json_arr_open(&j, "flows");
-	for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			char s[64], d[64];
 			struct flow_row *r = &rows[i];
 
-			addr_str(&r->key, r->key.saddr, r->key.sport, s, sizeof(s));
-			addr_str(&r->key, r->key.daddr, r->key.dport, d, sizeof(d));
+			addr_str(&r->key, r->key.saddr, r->key.sport, s,
+				 sizeof(s));
+			addr_str(&r->key, r->key.daddr, r->key.dport, d,
+				 sizeof(d));
 			json_obj_open(&j, NULL);
-			json_str(&j, "proto", r->key.proto == 6 ? "tcp" : "udp");
+			json_str(&j, "proto",
+				 r->key.proto == 6 ? "tcp" : "udp");
 			json_str(&j, "src", s);
 			json_str(&j, "dst", d);
 			json_u64(&j, "vlans", r->key.nvlan);
@@ -712,14 +730,17 @@ static void flows_print(const struct xgro_cmd_opts *o, struct flow_row *rows,
 		json_arr_close(&j);
 		json_end(&j);
 	} else {
-		printf("%-5s %-44s %-44s %10s %12s %10s %10s\n", "proto", "source",
-		       "destination", "packets", "bytes", "steered", "passed");
+		printf("%-5s %-44s %-44s %10s %12s %10s %10s\n", "proto",
+		       "source", "destination", "packets", "bytes", "steered",
+		       "passed");
 		for (size_t i = 0; i < n; i++) {
 			char s[64], d[64];
 			struct flow_row *r = &rows[i];
 
-			addr_str(&r->key, r->key.saddr, r->key.sport, s, sizeof(s));
-			addr_str(&r->key, r->key.daddr, r->key.dport, d, sizeof(d));
+			addr_str(&r->key, r->key.saddr, r->key.sport, s,
+				 sizeof(s));
+			addr_str(&r->key, r->key.daddr, r->key.dport, d,
+				 sizeof(d));
 			printf("%-5s %-44s %-44s %10llu %12llu %10llu %10llu\n",
 			       r->key.proto == 6 ? "tcp" : "udp", s, d,
 			       (unsigned long long)r->st.packets,
@@ -733,7 +754,8 @@ static void flows_print(const struct xgro_cmd_opts *o, struct flow_row *rows,
 int cmd_flows(int argc, char **argv)
 {
 	static const struct xgro_cmd_spec spec = { "flows", "IFACE",
-		XGRO_OPT_JSON | XGRO_OPT_TOP, NULL };
+						   XGRO_OPT_JSON | XGRO_OPT_TOP,
+						   NULL };
 	struct xgro_cmd_opts o;
 	struct xgro_maps m;
 	struct xgro_state st;
@@ -763,8 +785,10 @@ int cmd_flows(int argc, char **argv)
 
 int cmd_set(int argc, char **argv)
 {
-	static const struct xgro_cmd_spec spec = { "set", "IFACE KEY=VALUE...",
-		XGRO_OPT_WORDS, "  KEY=VALUE  a setting 'xgro attach --help' marks with *\n" };
+	static const struct xgro_cmd_spec spec = {
+		"set", "IFACE KEY=VALUE...", XGRO_OPT_WORDS,
+		"  KEY=VALUE  a setting 'xgro attach --help' marks with *\n"
+	};
 	struct xgro_cmd_opts o;
 	const char *ifname;
 	struct xgro_maps m;
@@ -773,15 +797,18 @@ int cmd_set(int argc, char **argv)
 	uint32_t zero = 0;
 	int i;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc > 1 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		char help[256];
 
-		printf("usage: xgro set IFACE [--pin-dir DIR] [--netns NAME|PATH] "
+		printf("usage: xgro set IFACE [--pin-dir DIR] [--netns "
+		       "NAME|PATH] "
 		       "KEY=VALUE...\nkeys:\n");
 		for (const struct xgro_setting *s = xgro_settings; s->name; s++)
 			if (s->live)
 				printf("  %-16s %s\n", s->name,
-				       xgro_setting_help(s, help, sizeof(help)));
+				       xgro_setting_help(s, help,
+							 sizeof(help)));
 		return 0;
 	}
 	if (xgro_cmd_parse(argc, argv, &spec, &o))
@@ -790,7 +817,8 @@ int cmd_set(int argc, char **argv)
 	if (xgro_maps_open(ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
 	if (bpf_map_lookup_elem(m.config, &zero, &c)) {
-		pr_err("interface '%s': reading config: %s", ifname, strerror(errno));
+		pr_err("interface '%s': reading config: %s", ifname,
+		       strerror(errno));
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}
@@ -813,14 +841,18 @@ int cmd_set(int argc, char **argv)
 			char want[96];
 
 			if (!def)
-				fprintf(stderr, "xgro: set: unknown key '%s'\n", key);
+				fprintf(stderr, "xgro: set: unknown key '%s'\n",
+					key);
 			else if (!def->live)
-				fprintf(stderr, "xgro: set: %s: set at attach only\n",
+				fprintf(stderr,
+					"xgro: set: %s: set at attach only\n",
 					key);
 			else
-				fprintf(stderr, "xgro: set: %s: '%s': want %s\n", key,
+				fprintf(stderr,
+					"xgro: set: %s: '%s': want %s\n", key,
 					eq + 1,
-					xgro_setting_want(def, want, sizeof(want)));
+					xgro_setting_want(def, want,
+							  sizeof(want)));
 			xgro_maps_close(&m);
 			return EXIT_USAGE;
 		}
@@ -830,7 +862,8 @@ int cmd_set(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (bpf_map_update_elem(m.config, &zero, &c, BPF_EXIST)) {
-		pr_err("interface '%s': writing config: %s", ifname, strerror(errno));
+		pr_err("interface '%s': writing config: %s", ifname,
+		       strerror(errno));
 		xgro_maps_close(&m);
 		return EXIT_RUNTIME;
 	}

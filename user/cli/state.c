@@ -64,13 +64,15 @@ int xgro_state_write(const struct xgro_state *s)
 	fprintf(f, "prog_id %u\nlink_id %u\nqueues %u\nworkers %u\n",
 		s->prog_id, s->link_id, s->queues, s->workers);
 	fprintf(f, "xsk_mode %s\nreinject %s\ntap %s\ngso %s\n", s->xsk_mode,
-		s->reinject, s->tap[0] ? s->tap : "-", s->gso[0] ? s->gso : "-");
+		s->reinject, s->tap[0] ? s->tap : "-",
+		s->gso[0] ? s->gso : "-");
 	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
 	fprintf(f, "ready %d\n", s->ready);
 	fprintf(f, "jumbo %s\n", s->jumbo[0] ? s->jumbo : "-");
 	for (int i = 0; xgro_settings[i].name; i++)
 		fprintf(f, "setting %s %s%s%s\n", xgro_settings[i].name,
-			xgro_source_names[s->src[i] < XGRO_SRC_MAX ? s->src[i] : 0],
+			xgro_source_names[s->src[i] < XGRO_SRC_MAX ? s->src[i]
+								   : 0],
 			s->given[i][0] ? " " : "", s->given[i]);
 	for (int i = 0; i < s->nsysctl; i++)
 		fprintf(f, "sysctl %s %s %s\n", s->sysctl[i].path,
@@ -99,8 +101,8 @@ static void read_setting(struct xgro_state *s, const char *a)
 		if (!strcmp(src, xgro_source_names[k]))
 			s->src[def - xgro_settings] = (uint8_t)k;
 	if (a[n] == ' ')
-		snprintf(s->given[def - xgro_settings], sizeof(s->given[0]), "%s",
-			 a + n + 1);
+		snprintf(s->given[def - xgro_settings], sizeof(s->given[0]),
+			 "%s", a + n + 1);
 }
 
 int xgro_state_read(const char *id, struct xgro_state *s)
@@ -226,7 +228,8 @@ const char *xgro_netns_name(uint64_t ino, char *buf, size_t n)
 	DIR *d;
 
 	if (!stat("/proc/1/ns/net", &st) && (uint64_t)st.st_ino == ino) {
-		snprintf(buf, n, "the host's (net:[%llu])", (unsigned long long)ino);
+		snprintf(buf, n, "the host's (net:[%llu])",
+			 (unsigned long long)ino);
 		return buf;
 	}
 	snprintf(buf, n, "net:[%llu]", (unsigned long long)ino);
@@ -310,19 +313,23 @@ int xgro_instance_find(const char *ifname, const char *pin_dir,
 
 	if (xgro_netns_resolve(netns, &c.netns)) {
 		pr_err("network namespace '%s': not found (want a name from "
-		       "'ip netns', a path, an inode, or all)", netns);
+		       "'ip netns', a path, an inode, or all)",
+		       netns);
 		return -ENOENT;
 	}
 	xgro_state_each(find_one, &c);
 	if (c.here > 1) {
-		pr_err("interface '%s': %d xgro instances%s; name one with --pin-dir",
-		       ifname, c.here, netns ? "" : " in this network namespace");
+		pr_err("interface '%s': %d xgro instances%s; name one with "
+		       "--pin-dir",
+		       ifname, c.here,
+		       netns ? "" : " in this network namespace");
 		return -EEXIST;
 	}
 	if (c.here)
 		return 0;
 	if (c.elsewhere)
-		pr_err("interface '%s': no xgro instance in %s network namespace; "
+		pr_err("interface '%s': no xgro instance in %s network "
+		       "namespace; "
 		       "pid %d serves one in %s (run there, or add --netns)",
 		       ifname, netns ? "that" : "this", c.other.pid,
 		       xgro_netns_name(c.other.netns, name, sizeof(name)));
@@ -375,10 +382,9 @@ int xgro_state_each(int (*fn)(const struct xgro_state *s, void *u), void *u)
 	return ret;
 }
 
-const char *const xgro_pin_names[] = { "config",    "counters",
-					  "flows",     "steer",
-					  "heartbeat", "worker_stats",
-					  "xsks",      NULL };
+const char *const xgro_pin_names[] = { "config", "counters",  "flows",
+				       "steer",	 "heartbeat", "worker_stats",
+				       "xsks",	 NULL };
 
 /* The parents of the pin directory that attach made, deepest first. */
 static void remove_made_parents(const struct xgro_state *s)
@@ -390,7 +396,8 @@ static void remove_made_parents(const struct xgro_state *s)
 	    (s->pin_dir[top] && s->pin_dir[top] != '/'))
 		return;
 	snprintf(dir, sizeof(dir), "%s", s->pin_dir);
-	for (char *slash; (slash = strrchr(dir, '/')) && (size_t)(slash - dir) >= top;) {
+	for (char *slash;
+	     (slash = strrchr(dir, '/')) && (size_t)(slash - dir) >= top;) {
 		*slash = 0;
 		if (rmdir(dir) && errno != ENOENT)
 			return; /* somebody else's is in it now */
@@ -424,7 +431,8 @@ void xgro_state_cleanup(const struct xgro_state *s)
 	/* only the pins we make, so a mistaken --pin-dir removes nothing
 	 * of anybody else's */
 	for (int i = 0; xgro_pin_names[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, xgro_pin_names[i]);
+		snprintf(path, sizeof(path), "%s/%s", s->pin_dir,
+			 xgro_pin_names[i]);
 		if (unlink(path) && errno != ENOENT)
 			pr_warn("removing pin %s: %s", path, strerror(errno));
 	}
@@ -438,7 +446,8 @@ void xgro_state_cleanup(const struct xgro_state *s)
 		/* /proc/sys/net is per namespace: writing here would change
 		 * another namespace's settings, perhaps the host's */
 		pr_warn("sysctls of pid %d's network namespace not restored: "
-			"run 'xgro detach' in that namespace", s->pid);
+			"run 'xgro detach' in that namespace",
+			s->pid);
 		xgro_state_remove(s->id);
 		return;
 	}

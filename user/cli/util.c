@@ -82,8 +82,8 @@ int xgro_rx_queues(const char *ifname)
 		return err == EOPNOTSUPP ? 1 : -err;
 	}
 	close(fd);
-	n = (int)(ch.rx_count > ch.combined_count ? ch.rx_count :
-						   ch.combined_count);
+	n = (int)(ch.rx_count > ch.combined_count ? ch.rx_count
+						  : ch.combined_count);
 	return n > 0 ? n : 1;
 }
 

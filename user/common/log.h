@@ -4,7 +4,12 @@
 
 #include <stdarg.h>
 
-enum xgro_log_level { XGRO_LOG_ERR, XGRO_LOG_WARN, XGRO_LOG_INFO, XGRO_LOG_DEBUG };
+enum xgro_log_level {
+	XGRO_LOG_ERR,
+	XGRO_LOG_WARN,
+	XGRO_LOG_INFO,
+	XGRO_LOG_DEBUG
+};
 
 extern int xgro_verbosity; /* messages up to this level are printed */
 

@@ -46,9 +46,10 @@ int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o)
 		return -EINVAL;
 	}
 	/* what the kernel's dev_valid_name() refuses */
-	if (name && (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/') ||
-		     strchr(name, ':') || strpbrk(name, " \t\n") ||
-		     !strcmp(name, ".") || !strcmp(name, "..")))
+	if (name &&
+	    (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/') ||
+	     strchr(name, ':') || strpbrk(name, " \t\n") ||
+	     !strcmp(name, ".") || !strcmp(name, "..")))
 		return -EINVAL;
 	snprintf(o->sink_name, sizeof(o->sink_name), "%s", name ? name : "");
 	return 0;
@@ -61,8 +62,8 @@ static void *map_mmap(struct bpf_object *obj, const char *name, size_t *len)
 
 	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
 	*len = (*len + 4095) & ~(size_t)4095;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 bpf_map__fd(m), 0);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m),
+		 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -130,7 +131,8 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 			err = xgro_sink_tap_open(&dp->sink, name, dp->nqueues);
 		if (err == -EEXIST)
 			pr_err("tap '%s': exists already; name another with "
-			       "--reinject tap:NAME", name);
+			       "--reinject tap:NAME",
+			       name);
 		else if (err)
 			pr_err("tap '%s': %s", name, strerror(-err));
 		if (err)
@@ -149,7 +151,8 @@ static int open_sink(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 			       o->sink_name, dp->ifname);
 		else if (err == -ENOTTY || err == -EXDEV)
 			pr_err("veth '%s': not a veth whose peer is in this "
-			       "network namespace", o->sink_name);
+			       "network namespace",
+			       o->sink_name);
 		else if (err)
 			pr_err("veth '%s': %s", o->sink_name, strerror(-err));
 		if (err)
@@ -217,14 +220,16 @@ static int dp_new(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 
 /* One worker per CPU of the set (or of those this process may use), as
  * many as there are queues. */
-static int place_workers(struct xgro_dataplane *dp, const struct xgro_dp_opts *o)
+static int place_workers(struct xgro_dataplane *dp,
+			 const struct xgro_dp_opts *o)
 {
 	cpu_set_t cpus = o->cpus;
 	int err;
 
 	if (!CPU_COUNT(&cpus) && sched_getaffinity(0, sizeof(cpus), &cpus)) {
 		err = -errno;
-		pr_err("reading the CPUs this process may use: %s", strerror(-err));
+		pr_err("reading the CPUs this process may use: %s",
+		       strerror(-err));
 		return err;
 	}
 	for (int c = 0; c < CPU_SETSIZE && dp->nworkers < dp->nqueues; c++)
@@ -262,8 +267,10 @@ static int open_queue(struct xgro_dataplane *dp, const struct xgro_dp_opts *o,
 				      o->busy_poll, o->max_flows);
 	if ((err == -EOPNOTSUPP || err == -EPROTONOSUPPORT) &&
 	    o->xsk_mode == XGRO_XSK_ZEROCOPY)
-		pr_err("interface '%s': its driver has no AF_XDP zero-copy (drop "
-		       "--zero-copy to use copy mode)", dp->ifname);
+		pr_err("interface '%s': its driver has no AF_XDP zero-copy "
+		       "(drop "
+		       "--zero-copy to use copy mode)",
+		       dp->ifname);
 	else if (err)
 		pr_err("interface '%s' queue %u: AF_XDP socket: %s", dp->ifname,
 		       i, strerror(-err));
@@ -285,11 +292,13 @@ static int start_workers(struct xgro_dataplane *dp)
 		CPU_SET(w->cpu, &set);
 		err = -pthread_attr_init(&attr);
 		if (!err)
-			err = -pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+			err = -pthread_attr_setaffinity_np(&attr, sizeof(set),
+							   &set);
 		if (!err)
 			err = xgro_fault("worker");
 		if (!err)
-			err = -pthread_create(&w->thread, &attr, xgro_worker_run, w);
+			err = -pthread_create(&w->thread, &attr,
+					      xgro_worker_run, w);
 		pthread_attr_destroy(&attr);
 		if (err) {
 			pr_err("starting worker %u on CPU %d: %s", i, w->cpu,
@@ -328,9 +337,12 @@ int xgro_dp_start(struct xgro_dataplane **dpp, const struct xgro_dp_opts *o,
 	st->workers = dp->nworkers;
 	set_jumbo(dp, st);
 	snprintf(st->xsk_mode, sizeof(st->xsk_mode), "%s",
-		 zc == dp->nqueues ? "zerocopy" : zc ? "mixed" : "copy");
+		 zc == dp->nqueues ? "zerocopy"
+		 : zc		   ? "mixed"
+				   : "copy");
 	if (o->xsk_mode == XGRO_XSK_AUTO && !zc)
-		pr_info("xgro: %s: no AF_XDP zero-copy in its driver, using copy mode",
+		pr_info("xgro: %s: no AF_XDP zero-copy in its driver, using "
+			"copy mode",
 			dp->ifname);
 	*dpp = dp;
 	return 0;

@@ -52,14 +52,14 @@ enum xgro_sink_kind { XGRO_SINK_TAP, XGRO_SINK_VETH };
 
 struct xgro_dp_opts {
 	uint32_t queues; /* 0: all */
-	cpu_set_t cpus; /* empty: every CPU this process may run on */
+	cpu_set_t cpus;	 /* empty: every CPU this process may run on */
 	uint32_t max_flows;
 	uint32_t ring; /* RX ring entries, a power of two */
 	enum xgro_xsk_mode xsk_mode;
 	enum xgro_sink_kind sink;
 	char sink_name[IF_NAMESIZE]; /* empty: derived from the interface */
 	bool busy_poll;
-	int nice; /* of the worker threads, -20..19 */
+	int nice;   /* of the worker threads, -20..19 */
 	bool frags; /* the XDP program is multi-buffer: try XDP_USE_SG */
 };
 
@@ -69,11 +69,11 @@ int xgro_dp_parse_reinject(const char *arg, struct xgro_dp_opts *o);
 /* What a started data path is made of, for its owner to record. */
 struct xgro_dp_info {
 	uint32_t queues, workers;
-	char xsk_mode[16];	/* zerocopy, copy, mixed */
-	char reinject[64];	/* tap:NAME, veth:NAME */
-	char tap[IF_NAMESIZE];	/* the tap it made, if any */
-	char gso[32];		/* what the sink's GSO probe found */
-	char jumbo[64];		/* multi-buffer XDP and sockets, or why not */
+	char xsk_mode[16];     /* zerocopy, copy, mixed */
+	char reinject[64];     /* tap:NAME, veth:NAME */
+	char tap[IF_NAMESIZE]; /* the tap it made, if any */
+	char gso[32];	       /* what the sink's GSO probe found */
+	char jumbo[64];	       /* multi-buffer XDP and sockets, or why not */
 };
 
 /* Creates the sink, the sockets and the workers for interface ifname

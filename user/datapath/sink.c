@@ -89,21 +89,23 @@ int xgro_sink_tap_open(struct xgro_sink *s, const char *name, unsigned nq)
 		}
 		s->fds[s->nfds++] = fd;
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
-				IFF_MULTI_QUEUE;
+		ifr.ifr_flags =
+			IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 		if (ioctl(fd, TUNSETIFF, &ifr)) {
 			err = -errno;
 			goto fail;
 		}
 	}
 	/* no IPv6 address of its own: no router solicitations, no DAD */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", name);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+		 name);
 	xgro_sysctl_write(path, "1");
 	/* Injected packets arrive here, not where their source routes, and
 	 * the tap has no IPv4 address: any reverse-path filtering, loose
 	 * included, drops them (fib_validate_source). The kernel applies
 	 * max(all, tap); the caller deals with `all`. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+		 name);
 	err = xgro_sysctl_write(path, "0");
 	if (err)
 		goto fail;
@@ -120,7 +122,9 @@ fail:
 static int veth_peer(const char *name, char peer[IF_NAMESIZE])
 {
 	/* struct ethtool_sset_info ends in a flexible array of one here */
-	uint64_t info_buf[(sizeof(struct ethtool_sset_info) + 8) / 8 + 1] = { 0 };
+	uint64_t info_buf[(sizeof(struct ethtool_sset_info) + 8) / 8 + 1] = {
+		0
+	};
 	struct ethtool_sset_info *info = (void *)info_buf;
 	struct ethtool_gstrings *strs = NULL;
 	struct ethtool_stats *vals = NULL;
@@ -157,7 +161,8 @@ static int veth_peer(const char *name, char peer[IF_NAMESIZE])
 		if (strncmp((char *)strs->data + i * ETH_GSTRING_LEN,
 			    "peer_ifindex", ETH_GSTRING_LEN))
 			continue;
-		err = if_indextoname((unsigned)vals->data[i], peer) ? 0 : -EXDEV;
+		err = if_indextoname((unsigned)vals->data[i], peer) ? 0
+								    : -EXDEV;
 		break;
 	}
 out:
@@ -272,7 +277,8 @@ static bool probe_one(struct xgro_sink *s, bool udp)
 		l4[13] = 0x10;
 	}
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vh.gso_type = udp ? VIRTIO_NET_HDR_GSO_UDP_L4 : VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.gso_type =
+		udp ? VIRTIO_NET_HDR_GSO_UDP_L4 : VIRTIO_NET_HDR_GSO_TCPV4;
 	vh.gso_size = 100;
 	vh.hdr_len = (uint16_t)(34 + l4h);
 	vh.csum_start = 34;
@@ -308,7 +314,9 @@ static bool injected_failure(const struct xgro_sink *s)
 
 int xgro_sink_check(struct xgro_sink *s)
 {
-	uint8_t f[60] = { 0x02, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+	uint8_t f[60] = {
+		0x02, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5
+	};
 	struct virtio_net_hdr vh = { 0 };
 	struct iovec iov[2] = { { &vh, sizeof(vh) }, { f, sizeof(f) } };
 
@@ -325,9 +333,9 @@ int xgro_sink_write(struct xgro_sink *s, unsigned q, const struct xgro_out *o,
 {
 	int fd = s->fds[q], n;
 	bool gso = o->vnet.gso_type != VIRTIO_NET_HDR_GSO_NONE;
-	bool refused = gso && (o->vnet.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 ?
-				       !s->udp_gso :
-				       !s->tcp_gso);
+	bool refused = gso && (o->vnet.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4
+				       ? !s->udp_gso
+				       : !s->tcp_gso);
 
 	if (injected_failure(s))
 		return -EIO;

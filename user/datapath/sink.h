@@ -10,16 +10,17 @@
 #include "dataplane.h"
 #include "xgro_engine.h"
 
-
 struct xgro_sink {
 	enum xgro_sink_kind kind;
 	char name[IF_NAMESIZE];
-	int fds[XGRO_MAX_QUEUES]; /* one per queue: no sharing between workers */
+	int fds[XGRO_MAX_QUEUES]; /* one per queue: no sharing between workers
+				   */
 	unsigned nfds;
 	int ifindex;	  /* the tap, or the veth end written to */
-	int peer_ifindex; /* the veth's peer, where frames arrive; 0 for a tap */
-	uint8_t mac[6]; /* destination MAC the stack accepts */
-	bool tcp_gso, udp_gso; /* what the kernel takes in one write */
+	int peer_ifindex; /* the veth's peer, where frames arrive; 0 for a tap
+			   */
+	uint8_t mac[6];	  /* destination MAC the stack accepts */
+	bool tcp_gso, udp_gso;	/* what the kernel takes in one write */
 	const char *fail_while; /* fault.h, sink-write: fail while it exists */
 };
 

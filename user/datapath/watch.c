@@ -53,7 +53,8 @@ static int rp_filter_of(const char *name)
 	int all, dev;
 
 	all = xgro_sysctl_int("/proc/sys/net/ipv4/conf/all/rp_filter", 0);
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter",
+		 name);
 	dev = xgro_sysctl_int(path, 0);
 	return all > dev ? all : dev;
 }
@@ -88,7 +89,8 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 	}
 	if (strcmp(name, dp->ifname)) {
 		pr_err("interface '%s' was renamed '%s': detaching (attach %s "
-		       "to serve it again)", dp->ifname, name, name);
+		       "to serve it again)",
+		       dp->ifname, name, name);
 		return -EXDEV;
 	}
 	if (!if_indextoname((unsigned)dp->sink.ifindex, sink) ||
@@ -96,7 +98,8 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 	    (dp->sink.peer_ifindex &&
 	     !if_indextoname((unsigned)dp->sink.peer_ifindex, arrive))) {
 		pr_err("%s '%s' was deleted or renamed: detaching; every frame "
-		       "goes up '%s'", sink_word(dp), dp->sink.name, dp->ifname);
+		       "goes up '%s'",
+		       sink_word(dp), dp->sink.name, dp->ifname);
 		return -ENODEV;
 	}
 	if (!dp->sink.peer_ifindex)
@@ -123,9 +126,11 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 		snprintf(why, sizeof(why),
 			 "reverse-path filtering is %d on '%s' "
 			 "(net.ipv4.conf.{all,%s}.rp_filter): it would drop "
-			 "reinjected packets", rp, arrive, arrive);
-	} else if ((failed && !ok) || (w->halt == XGRO_HALT_SINK_ERRORS &&
-					(last_err = xgro_sink_check(&dp->sink)))) {
+			 "reinjected packets",
+			 rp, arrive, arrive);
+	} else if ((failed && !ok) ||
+		   (w->halt == XGRO_HALT_SINK_ERRORS &&
+		    (last_err = xgro_sink_check(&dp->sink)))) {
 		h = XGRO_HALT_SINK_ERRORS;
 		snprintf(why, sizeof(why), "writes to %s '%s' fail (%s)",
 			 sink_word(dp), sink, strerror((int)-last_err));
@@ -134,12 +139,15 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 		return 0;
 	if (h)
 		pr_warn("%s: %s: steering stopped, every frame goes up '%s' "
-			"until it changes", dp->ifname, why, dp->ifname);
+			"until it changes",
+			dp->ifname, why, dp->ifname);
 	else
 		pr_info("xgro: %s: %s: steering resumed", dp->ifname,
-			w->halt == XGRO_HALT_SINK_ERRORS ? "the sink takes writes again" :
-			w->halt == XGRO_HALT_RP_FILTER	 ? "reverse-path filtering is off again" :
-							   "the sink is up again");
+			w->halt == XGRO_HALT_SINK_ERRORS
+				? "the sink takes writes again"
+			: w->halt == XGRO_HALT_RP_FILTER
+				? "reverse-path filtering is off again"
+				: "the sink is up again");
 	halt_all(dp, h);
 	return 0;
 }

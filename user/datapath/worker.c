@@ -170,8 +170,9 @@ static void deliver(void *user, const struct xgro_out *o)
 		flow_verdict(q, o);
 }
 
-static void engine_config(const struct xgro_queue *q, const struct xgro_config *c,
-			  uint32_t max_flows, struct xgro_engine_config *e)
+static void engine_config(const struct xgro_queue *q,
+			  const struct xgro_config *c, uint32_t max_flows,
+			  struct xgro_engine_config *e)
 {
 	memset(e, 0, sizeof(*e));
 	/* the stack drops frames not addressed to the device they enter */
@@ -192,8 +193,8 @@ static void engine_config(const struct xgro_queue *q, const struct xgro_config *
  * (XDP_USE_SG, 6.6+; copy mode on any driver, zero-copy where the driver
  * has it), else one that does not: frames over a umem frame then stay on
  * the stack. */
-static int socket_create(struct xgro_queue *q, const char *ifname,
-			 unsigned id, struct xsk_socket_config *sc)
+static int socket_create(struct xgro_queue *q, const char *ifname, unsigned id,
+			 struct xsk_socket_config *sc)
 {
 	struct xsk_socket_config sg = *sc;
 	int err;
@@ -277,7 +278,8 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 		q->area = NULL;
 		return -ENOMEM;
 	}
-	err = xsk_umem__create(&q->umem, q->area, size, &q->fill, &q->comp, &uc);
+	err = xsk_umem__create(&q->umem, q->area, size, &q->fill, &q->comp,
+			       &uc);
 	if (err)
 		return err;
 	sc.bind_flags = XDP_USE_NEED_WAKEUP |
@@ -335,8 +337,8 @@ void xgro_queue_close(struct xgro_queue *q)
 	if (q->umem)
 		xsk_umem__delete(q->umem);
 	if (q->area)
-		munmap(q->area, (size_t)q->nframes *
-					XSK_UMEM__DEFAULT_FRAME_SIZE);
+		munmap(q->area,
+		       (size_t)q->nframes * XSK_UMEM__DEFAULT_FRAME_SIZE);
 	xgro_ctx_destroy(q->eng);
 	if (q->jumbo)
 		munmap(q->jumbo, (size_t)q->njumbo * XGRO_JUMBO_FRAME);
@@ -382,7 +384,8 @@ static uint32_t join_chain(struct xgro_queue *q, uint32_t idx, uint32_t avail,
 	uint8_t *dst;
 
 	for (;;) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + k++);
+		const struct xdp_desc *d =
+			xsk_ring_cons__rx_desc(&q->rx, idx + k++);
 
 		if (!(d->options & XDP_PKT_CONTD))
 			break;
@@ -395,7 +398,8 @@ static uint32_t join_chain(struct xgro_queue *q, uint32_t idx, uint32_t avail,
 	slot = q->jumbo_free[--q->njfree];
 	dst = q->jumbo + (size_t)slot * XGRO_JUMBO_FRAME;
 	for (uint32_t j = 0; j < k; j++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + j);
+		const struct xdp_desc *d =
+			xsk_ring_cons__rx_desc(&q->rx, idx + j);
 		uint32_t len = d->len;
 
 		/* the XDP program redirects nothing longer; a longer one is
@@ -430,8 +434,10 @@ static unsigned serve_queue(struct xgro_queue *q, uint64_t now)
 		q->beacon->pressure = pressure;
 	n = xsk_ring_cons__peek(&q->rx, XGRO_BATCH, &idx);
 	for (i = 0; i < n; i += used, np++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
-		uint64_t base = d->addr & ~(uint64_t)(XSK_UMEM__DEFAULT_FRAME_SIZE - 1);
+		const struct xdp_desc *d =
+			xsk_ring_cons__rx_desc(&q->rx, idx + i);
+		uint64_t base =
+			d->addr & ~(uint64_t)(XSK_UMEM__DEFAULT_FRAME_SIZE - 1);
 		uint8_t *data = xsk_umem__get_data(q->area, d->addr);
 		const struct xgro_meta *m = (const void *)(data - sizeof(*m));
 		struct xgro_pkt *p = &pkts[np];
@@ -452,7 +458,8 @@ static unsigned serve_queue(struct xgro_queue *q, uint64_t now)
 			q->ws->frames_in_flight++;
 		}
 		*drain = 0;
-		if (d->addr - base >= sizeof(*m) && m->magic == XGRO_META_MAGIC) {
+		if (d->addr - base >= sizeof(*m) &&
+		    m->magic == XGRO_META_MAGIC) {
 			uint64_t stamp;
 
 			p->hash = m->hash;
@@ -531,7 +538,8 @@ static void publish_xsk(struct xgro_queue *q, uint64_t now)
 			x->rx_dropped = s.rx_dropped;
 			x->rx_invalid_descs = s.rx_invalid_descs;
 			x->rx_ring_full = s.rx_ring_full;
-			x->rx_fill_ring_empty_descs = s.rx_fill_ring_empty_descs;
+			x->rx_fill_ring_empty_descs =
+				s.rx_fill_ring_empty_descs;
 		} else {
 			x->sample_errors++;
 		}
@@ -598,7 +606,8 @@ static unsigned pass(struct xgro_worker *w, struct xgro_config *last,
 	for (unsigned i = 0; i < w->nq; i++) {
 		struct xgro_queue *q = w->q[i];
 
-		__atomic_store_n(&q->beacon->heartbeat_ns, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&q->beacon->heartbeat_ns, now,
+				 __ATOMIC_RELAXED);
 		sync_config(q, &last[i]);
 		got += serve_queue(q, now);
 		publish(q);
@@ -620,13 +629,15 @@ static int wait_for_frames(struct xgro_worker *w, struct pollfd *pfd,
 	if (should_nap(w, now)) {
 		uint64_t nap = dp->cfg->nap_us * 1000ull;
 
-		ts = (struct timespec){ 0, (long)(nap < wait_ns ? nap : wait_ns) };
+		ts = (struct timespec){ 0,
+					(long)(nap < wait_ns ? nap : wait_ns) };
 		nanosleep(&ts, NULL);
 		return 0;
 	}
 	if (dp->busy_poll) {
 		for (unsigned i = 0; i < w->nq; i++)
-			recvfrom(w->q[i]->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+			recvfrom(w->q[i]->fd, NULL, 0, MSG_DONTWAIT, NULL,
+				 NULL);
 		return 0;
 	}
 	ts = (struct timespec){ (time_t)(wait_ns / 1000000000u),

@@ -25,10 +25,11 @@
 #define XGRO_RELEASE_HOLDOFF_MS 100
 
 struct xgro_queue {
-	unsigned id; /* RX queue index */
+	unsigned id;	 /* RX queue index */
 	unsigned sink_q; /* index into the sink's fds */
 	void *area;
-	struct xsk_umem *umem; /* frames in flight: taken from RX, not yet freed */
+	struct xsk_umem
+		*umem; /* frames in flight: taken from RX, not yet freed */
 	struct xsk_socket *xsk;
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp;
@@ -44,7 +45,8 @@ struct xgro_queue {
 	uint32_t ring, nframes;
 	uint64_t *free_frames; /* the worker's reserve, nframes long */
 	unsigned nfree;
-	int rx_cpu; /* where the XDP program ran for the last frame; -1: unknown */
+	int rx_cpu; /* where the XDP program ran for the last frame; -1: unknown
+		     */
 	struct xgro_worker_stats *ws; /* our slot of the mmapped map */
 	struct xgro_beacon *beacon; /* our slot of the mmapped heartbeat map */
 	struct xgro_dataplane *dp;
@@ -81,7 +83,7 @@ struct xgro_worker {
 	unsigned nq;
 	struct xgro_dataplane *dp;
 	bool started;
-	uint64_t last_rx; /* when the last pass found frames */
+	uint64_t last_rx;  /* when the last pass found frames */
 	unsigned last_got; /* how many it found */
 };
 
@@ -101,7 +103,7 @@ struct xgro_dataplane {
 	atomic_bool stop;
 	atomic_int err;
 	int wake_fd; /* eventfd: a worker failed */
-	bool frags; /* multi-buffer XDP program: sockets try XDP_USE_SG */
+	bool frags;  /* multi-buffer XDP program: sockets try XDP_USE_SG */
 	/* what xgro_dp_watch keeps an eye on (watch.c) */
 	int ifindex;
 	char ifname[IF_NAMESIZE];

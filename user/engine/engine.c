@@ -291,8 +291,8 @@ static bool key_eq(const struct xgro_flow_key *a, const struct xgro_flow_key *b)
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
 
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) |
-		 (x[3] ^ y[3]) | (x[4] ^ y[4]) | (x[5] ^ y[5]));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) | (x[5] ^ y[5]));
 }
 
 static struct flow *lookup(struct xgro_ctx *ctx, uint32_t hash,
@@ -303,7 +303,8 @@ static struct flow *lookup(struct xgro_ctx *ctx, uint32_t hash,
 
 		if (!b->idx1)
 			return NULL;
-		if (b->hash == hash && key_eq(&ctx->flows[b->idx1 - 1].key, key))
+		if (b->hash == hash &&
+		    key_eq(&ctx->flows[b->idx1 - 1].key, key))
 			return &ctx->flows[b->idx1 - 1];
 	}
 }
@@ -453,15 +454,16 @@ static void finish_header(struct xgro_ctx *ctx, struct flow *f)
 	if (proto == PROTO_TCP) {
 		if (f->psh)
 			l4[13] |= TCPF_PSH;
-		v->gso_type = f->ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
-					VIRTIO_NET_HDR_GSO_TCPV4;
+		v->gso_type = f->ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6
+				      : VIRTIO_NET_HDR_GSO_TCPV4;
 		if (ctx->cfg.csum_mode == XGRO_CSUM_FOLD) {
 			/* full checksum from the segments' own ones */
 			stn16(l4 + 16, 0);
 			stn16(l4 + 16,
-			      (uint16_t)~fold64((uint64_t)xgro_csum_partial(
-							l4, f->hdr_len - f->l4_off, ps) +
-						f->fold_sum));
+			      (uint16_t)~fold64(
+				      (uint64_t)xgro_csum_partial(
+					      l4, f->hdr_len - f->l4_off, ps) +
+				      f->fold_sum));
 			return;
 		}
 		stn16(l4 + 16, xgro_csum_fold(ps));
@@ -502,7 +504,8 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	o->reason = (uint8_t)reason;
 	o->segs = f->nsegs;
 	o->len = f->hdr_len + f->pay_total;
-	o->flags = XGRO_OUT_FLOW | (f->id_mode == ID_FIXED ? XGRO_OUT_FIXEDID : 0);
+	o->flags =
+		XGRO_OUT_FLOW | (f->id_mode == ID_FIXED ? XGRO_OUT_FIXEDID : 0);
 	o->l3_off = f->l3_off;
 	o->l4_off = f->l4_off;
 	o->key = &f->key;
@@ -572,7 +575,8 @@ unsigned xgro_flush_all(struct xgro_ctx *ctx)
 
 	while (ctx->age_head != NIL) {
 		age_prefetch(ctx, &ctx->flows[ctx->age_head]);
-		flush_flow(ctx, &ctx->flows[ctx->age_head], XGRO_FLUSH_EXPLICIT);
+		flush_flow(ctx, &ctx->flows[ctx->age_head],
+			   XGRO_FLUSH_EXPLICIT);
 		n++;
 	}
 	return n;
@@ -653,7 +657,8 @@ static inline void check_full(struct xgro_ctx *ctx, struct flow *f,
 static uint16_t fold_payload_sum(const uint8_t *d, const struct pinfo *pi)
 {
 	uint32_t l4_len = pi->l3_len - (uint32_t)(pi->l4_off - pi->l3_off);
-	uint32_t s = xgro_pseudo_sum(d + pi->l3_off, pi->ipv6, PROTO_TCP, l4_len);
+	uint32_t s =
+		xgro_pseudo_sum(d + pi->l3_off, pi->ipv6, PROTO_TCP, l4_len);
 
 	s = fold64(s + sum32(d + pi->l4_off, (pi->pay_off - pi->l4_off) / 4u));
 	return (uint16_t)~xgro_csum_fold(s);
@@ -1308,7 +1313,8 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 			b = &ctx->buckets[hash[i] & ctx->mask];
 			if (b->idx1) {
 				const uint8_t *fl =
-					(const uint8_t *)&ctx->flows[b->idx1 - 1];
+					(const uint8_t *)&ctx
+						->flows[b->idx1 - 1];
 
 				prefetch_lines(fl, FLOW_HOT_LINES);
 			}
@@ -1325,9 +1331,9 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 
 #define BURST_MEM (64 * 1024)
 
-int xgro_burst(const struct xgro_engine_config *cfg, const struct xgro_pkt *pkts,
-	       unsigned n, xgro_emit_fn emit, void *user,
-	       struct xgro_engine_stats *stats)
+int xgro_burst(const struct xgro_engine_config *cfg,
+	       const struct xgro_pkt *pkts, unsigned n, xgro_emit_fn emit,
+	       void *user, struct xgro_engine_stats *stats)
 {
 	_Alignas(64) uint8_t mem[BURST_MEM];
 	struct xgro_engine_config c;
@@ -1386,14 +1392,14 @@ static const char *const alone_names[] = {
 
 const char *xgro_flush_reason_name(unsigned reason)
 {
-	return reason < sizeof(flush_names) / sizeof(flush_names[0]) ?
-		       flush_names[reason] :
-		       "?";
+	return reason < sizeof(flush_names) / sizeof(flush_names[0])
+		       ? flush_names[reason]
+		       : "?";
 }
 
 const char *xgro_alone_reason_name(unsigned reason)
 {
-	return reason < sizeof(alone_names) / sizeof(alone_names[0]) ?
-		       alone_names[reason] :
-		       "?";
+	return reason < sizeof(alone_names) / sizeof(alone_names[0])
+		       ? alone_names[reason]
+		       : "?";
 }

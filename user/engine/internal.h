@@ -27,9 +27,9 @@
 
 /* What the parser concluded about a frame. */
 enum pstatus {
-	P_CANDIDATE, /* may merge, if its flow rules and checksum allow */
+	P_CANDIDATE,   /* may merge, if its flow rules and checksum allow */
 	P_UNMERGEABLE, /* belongs to a flow (key valid) but never merges */
-	P_NOT_FLOW, /* not TCP/UDP over plain IP: no flow to flush */
+	P_NOT_FLOW,    /* not TCP/UDP over plain IP: no flow to flush */
 	P_MALFORMED,
 	P_IP_CSUM_BAD,
 };
@@ -46,7 +46,8 @@ struct pinfo {
 	uint8_t tcp_flags;
 	uint8_t ipv6;
 	uint8_t pad2;
-	uint32_t pad3; /* no implicit padding: the fuzzer compares whole structs */
+	uint32_t pad3; /* no implicit padding: the fuzzer compares whole structs
+			*/
 };
 _Static_assert(sizeof(struct pinfo) == 72, "pinfo has no hidden padding");
 
@@ -128,8 +129,7 @@ static inline uint32_t xgro_pseudo_sum(const uint8_t *l3, bool ipv6,
 				       uint8_t proto, uint32_t l4_len)
 {
 	/* IPv6 length is 32 bits; ours always fits 16 */
-	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8),
-			    (uint8_t)l4_len };
+	uint8_t tail[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 	uint64_t s = ipv6 ? sum32(l3 + 8, 8) : sum32(l3 + 12, 2);
 
 	s += sum32(tail, 1);

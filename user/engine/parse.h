@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * Frame classifier, included by engine.c only: it is inlined into the
- * per-packet loop, so the parse result never goes through memory. Every read is bounded by the frame length; a frame
- * that lies about a length is malformed and goes out alone. The parser
- * decides only what a frame is; whether it merges with a held flow is the
- * engine's business.
+ * per-packet loop, so the parse result never goes through memory. Every read is
+ * bounded by the frame length; a frame that lies about a length is malformed
+ * and goes out alone. The parser decides only what a frame is; whether it
+ * merges with a held flow is the engine's business.
  */
 #ifndef XGRO_PARSE_H
 #define XGRO_PARSE_H
@@ -99,7 +99,7 @@ not_flow:
 }
 
 PARSE_INLINE void parse_l4(const uint8_t *d, uint32_t l3_end, uint32_t protos,
-		     bool udp_gso, bool plain_ip, struct pinfo *pi)
+			   bool udp_gso, bool plain_ip, struct pinfo *pi)
 {
 	uint32_t l4 = pi->l4_off;
 	uint8_t proto = pi->key.proto;
@@ -120,7 +120,8 @@ PARSE_INLINE void parse_l4(const uint8_t *d, uint32_t l3_end, uint32_t protos,
 		pi->tcp_flags = f;
 		if (!plain_ip || !(protos & XGRO_PROTO_TCP) || !pi->pay_len ||
 		    !(f & TCPF_ACK) ||
-		    (f & (TCPF_SYN | TCPF_FIN | TCPF_RST | TCPF_URG | TCPF_CWR)))
+		    (f &
+		     (TCPF_SYN | TCPF_FIN | TCPF_RST | TCPF_URG | TCPF_CWR)))
 			pi->status = P_UNMERGEABLE;
 		else
 			pi->status = P_CANDIDATE;
@@ -140,8 +141,7 @@ PARSE_INLINE void parse_l4(const uint8_t *d, uint32_t l3_end, uint32_t protos,
 		/* a zero checksum (IPv4: none; IPv6: invalid) never merges,
 		 * nor does a datagram shorter than its IP packet */
 		if (!plain_ip || !(protos & XGRO_PROTO_UDP) || !udp_gso ||
-		    !pi->pay_len || l4 + ulen != l3_end ||
-		    !ldn16(d + l4 + 6))
+		    !pi->pay_len || l4 + ulen != l3_end || !ldn16(d + l4 + 6))
 			pi->status = P_UNMERGEABLE;
 		else
 			pi->status = P_CANDIDATE;
@@ -154,7 +154,7 @@ malformed:
 }
 
 PARSE_INLINE void parse_ipv4(const uint8_t *d, uint32_t len, uint32_t protos,
-		       bool udp_gso, struct pinfo *pi)
+			     bool udp_gso, struct pinfo *pi)
 {
 	uint32_t l3 = pi->l3_off, ihl, tot;
 	uint16_t frag;
@@ -232,8 +232,8 @@ malformed:
 	pi->status = P_MALFORMED;
 }
 
-static void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos, bool udp_gso,
-		struct pinfo *pi)
+static void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos,
+		       bool udp_gso, struct pinfo *pi)
 {
 	const uint8_t *d = pkt->data;
 	uint32_t len = pkt->len, off = 12;
@@ -245,12 +245,12 @@ static void xgro_parse(const struct xgro_pkt *pkt, uint32_t protos, bool udp_gso
 	et = ld16(d + off);
 	while (et == TPID_8021Q || et == TPID_8021AD) {
 		if (pi->key.nvlan == 2 || off + 6 > len) {
-			pi->status = pi->key.nvlan == 2 ? P_NOT_FLOW :
-							  P_MALFORMED;
+			pi->status =
+				pi->key.nvlan == 2 ? P_NOT_FLOW : P_MALFORMED;
 			return;
 		}
-		pi->key.vlan[pi->key.nvlan++] = (uint32_t)et << 16 |
-						ld16(d + off + 2);
+		pi->key.vlan[pi->key.nvlan++] =
+			(uint32_t)et << 16 | ld16(d + off + 2);
 		off += 4;
 		et = ld16(d + off);
 	}
@@ -295,9 +295,8 @@ PARSE_INLINE bool parse_fast(const struct xgro_pkt *pkt, uint32_t protos,
 	if ((pkt->flags & XGRO_PKT_OFFSETS) &&
 	    (pkt->l3_off != ETH_HLEN_ || pkt->l4_off != ETH_HLEN_ + 20))
 		return false;
-	if (len < 54 || d[12] != 0x08 ||
-	    d[13] != 0x00 || ip[0] != 0x45 || ip[9] != PROTO_TCP ||
-	    !(protos & XGRO_PROTO_TCP))
+	if (len < 54 || d[12] != 0x08 || d[13] != 0x00 || ip[0] != 0x45 ||
+	    ip[9] != PROTO_TCP || !(protos & XGRO_PROTO_TCP))
 		return false;
 	tot = ld16(ip + 2);
 	hl = (uint32_t)(th[12] >> 4) * 4;

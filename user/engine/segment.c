@@ -35,7 +35,8 @@ static int complete_csum(uint8_t *f, size_t len, uint32_t start, uint32_t off)
 
 	if (start + off + 2 > len)
 		return -EINVAL;
-	c = (uint16_t)~xgro_csum_fold(xgro_csum_partial(f + start, len - start, 0));
+	c = (uint16_t)~xgro_csum_fold(
+		xgro_csum_partial(f + start, len - start, 0));
 	stn16(f + start + off, c);
 	return 0;
 }
@@ -118,15 +119,16 @@ int xgro_segment(const struct xgro_out *out, uint8_t *buf, size_t buflen,
 		memcpy(buf, h, hdr_len);
 		gather(out->iov, out->iovcnt, &idx, &off, buf + hdr_len, n);
 		if (!ipv6) {
-			uint16_t id = out->flags & XGRO_OUT_FIXEDID ?
-					      id0 :
-					      (uint16_t)(id0 + k);
+			uint16_t id = out->flags & XGRO_OUT_FIXEDID
+					      ? id0
+					      : (uint16_t)(id0 + k);
 
 			st16(l3p + 2, (uint16_t)(l4 - l3 + l4_len));
 			st16(l3p + 4, id);
 			stn16(l3p + 10, 0);
-			stn16(l3p + 10, (uint16_t)~xgro_csum_fold(
-						xgro_csum_partial(l3p, ihl, 0)));
+			stn16(l3p + 10,
+			      (uint16_t)~xgro_csum_fold(
+				      xgro_csum_partial(l3p, ihl, 0)));
 		} else {
 			st16(l3p + 4, (uint16_t)(l4 - l3 - 40 + l4_len));
 		}
@@ -134,8 +136,9 @@ int xgro_segment(const struct xgro_out *out, uint8_t *buf, size_t buflen,
 				    l4_len);
 		if (tcp) {
 			st32(l4p + 4, seq0 + pos);
-			l4p[13] = last ? flags0 :
-					 (uint8_t)(flags0 & ~(TCPF_PSH | TCPF_FIN));
+			l4p[13] = last ? flags0
+				       : (uint8_t)(flags0 &
+						   ~(TCPF_PSH | TCPF_FIN));
 			stn16(l4p + 16, 0);
 			s = xgro_csum_partial(l4p, l4_len, s);
 			stn16(l4p + 16, (uint16_t)~xgro_csum_fold(s));
