@@ -84,5 +84,15 @@ run_tests() { # each test_* function: a PASS/FAIL/SKIP line
 	return $failed
 }
 
+# expect_err CODE REGEX CMD...: exits CODE and says REGEX
+expect_err() {
+	local code=$1 re=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	[[ $rc -eq $code ]] || fail "'$*' exited $rc, not $code: $out" || return 1
+	echo "$out" | grep -Eq -- "$re" || fail "'$*' said '$out', not /$re/" || return 1
+}
+
 # fail MSG: end the current test as failed.
 fail() { echo "$*"; return 1; }

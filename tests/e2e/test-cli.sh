@@ -4,15 +4,6 @@
 SUITE=cli
 source "$(dirname "$0")/lib.sh"
 
-# expect_err CODE REGEX CMD...: CMD exits with CODE and says REGEX on one line
-expect_err() {
-	local code=$1 re=$2 out rc
-	shift 2
-	out=$("$@" 2>&1)
-	rc=$?
-	[[ $rc -eq $code ]] || fail "'$*' exited $rc, not $code: $out" || return 1
-	echo "$out" | grep -Eq -- "$re" || fail "'$*' said '$out', not /$re/" || return 1
-}
 
 pre() {
 	need_root || return 77

@@ -12,15 +12,6 @@ pre() {
 	[[ -x $XGRO && -x $XFER ]] || { echo "build/xgro missing"; return 1; }
 }
 
-# expect_err CODE REGEX CMD...: exits CODE and says REGEX
-expect_err() {
-	local code=$1 re=$2 out rc
-	shift 2
-	out=$("$@" 2>&1)
-	rc=$?
-	[[ $rc -eq $code ]] || fail "'$*' exited $rc, not $code: $out" || return 1
-	echo "$out" | grep -Eq -- "$re" || fail "'$*' said '$out', not /$re/" || return 1
-}
 
 # wait_steered N: until the receiver's instance has steered N frames
 wait_steered() {
