@@ -46,8 +46,9 @@ test_attach_status_set_stats_flows_detach() {
 	in_ns $r "$XGRO" stats $ifc | grep -q "segments/superpacket" || return 1
 	in_ns $r "$XGRO" flows $ifc --top 3 >"$TMP/flows.txt"
 	grep -q "10.99.0.1:" "$TMP/flows.txt" || fail "flows: no flow" || return 1
-	in_ns $r "$XGRO" flows $ifc --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["flows"][0]["bytes"] > 1000000' ||
-		fail "flows --json" || return 1
+	in_ns $r "$XGRO" flows $ifc --json >"$TMP/flows.json"
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"flows\"][0][\"bytes\"] > 1000000" "$TMP/flows.json" ||
+		fail "flows --json: $(cat "$TMP/flows.json")" || return 1
 	# to files first: grep -q would cut bpftool off (and pipefail notices)
 	bpftool map dump pinned /sys/fs/bpf/xgro/$ifc/worker_stats >"$TMP/ws.dump"
 	grep -q '"segments_merged"' "$TMP/ws.dump" ||
