@@ -41,7 +41,7 @@ DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell pkg-config --libs libdpdk 2>/dev/null)
 
 .DELETE_ON_ERROR:
-.PHONY: check format all test demo bench bench-engine bench-e2e profile-engine fuzz install clean deps deps-bench
+.PHONY: check format all test demo bench bench-engine bench-e2e profile-engine fuzz install clean deps deps-test deps-bench
 
 all: $(BUILD)/libxgro.a $(BUILD)/xgro $(BUILD)/xgro-bench
 
@@ -207,10 +207,13 @@ format:
 deps:
 	$(Q)scripts/deps.sh
 
+deps-test:
+	$(Q)scripts/deps.sh --test
+
 deps-bench:
 	$(Q)scripts/deps.sh --bench
 
-test: deps
+test: deps-test
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)tests/run.sh
 

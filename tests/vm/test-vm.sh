@@ -58,7 +58,7 @@ die() { echo "FAIL: $SUITE/guest: $*"; exit 1; }
 [[ $EUID -eq 0 ]] || skip "needs root"
 [[ -x $XGRO && -x $XFER ]] || die "build first (make test-build)"
 for c in qemu-system-x86_64 apt-get dpkg-deb cpio xz ethtool; do
-	command -v "$c" >/dev/null || skip "needs $c (scripts/deps.sh installs it)"
+	command -v "$c" >/dev/null || skip "needs $c (scripts/deps.sh --test installs it)"
 done
 BUSYBOX=$(command -v busybox) || skip "needs busybox-static"
 ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (install busybox-static)"
