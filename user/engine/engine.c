@@ -28,8 +28,9 @@
 enum id_mode { ID_UNKNOWN, ID_INC, ID_FIXED };
 
 /* A segment record. Its length is the flow's gso_size but for the last
- * segment (flow.last_len): a segment shorter than gso_size always ends
- * its flow (check_full()), so no other length needs keeping. */
+ * segment's, the rest of the payload held (flow_pay_total()): a segment
+ * shorter than gso_size always ends its flow (check_full()), so no length
+ * needs keeping. */
 struct seg {
 	uint64_t handle;
 	const uint8_t *pay;
@@ -51,21 +52,21 @@ struct chunk {
  */
 struct flow {
 	struct xgro_flow_key key;
-	uint32_t l3_len; /* merged IP length so far */
-	uint32_t pay_total;
+	uint32_t l3_len; /* merged IP length so far; gives the payload held */
+	uint32_t pad0;
 	uint32_t next_seq;
 	uint32_t fold_sum; /* fold mode: payload sums, offsets applied */
 	uint32_t ip_sum;   /* IPv4 header sum but length, ID and checksum */
 	uint16_t nsegs;
 	uint16_t gso_size;
-	uint16_t last_len;
+	uint16_t pad1;
 	uint16_t first_id;
 	uint16_t next_id;
 	uint8_t id_mode;
 	uint8_t hdr_len;
 	uint8_t l3_off;
 	uint8_t l4_off;
-	uint8_t psh;
+	uint8_t psh; /* the last segment had PSH */
 	uint8_t ipv6;
 	uint8_t tmpl; /* enum tmpl: which mask the fast path compares with */
 	uint8_t pad[3];
@@ -87,6 +88,13 @@ _Static_assert(offsetof(struct xgro_engine_stats, flush_explicit) ==
 		       offsetof(struct xgro_engine_stats, flush_psh) +
 			       8 * XGRO_FLUSH_EXPLICIT,
 	       "flush counters follow enum xgro_flush_reason");
+
+/* The payload bytes a flow holds: each segment adds its payload to the IP
+ * length, so it is that length less the first segment's headers. */
+static inline uint32_t flow_pay_total(const struct flow *f)
+{
+	return f->l3_len - (uint32_t)(f->hdr_len - f->l3_off);
+}
 
 struct bucket {
 	uint32_t hash;
@@ -503,7 +511,7 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	o->kind = XGRO_OUT_MERGED;
 	o->reason = (uint8_t)reason;
 	o->segs = f->nsegs;
-	o->len = f->hdr_len + f->pay_total;
+	o->len = f->hdr_len + flow_pay_total(f);
 	o->flags =
 		XGRO_OUT_FLOW | (f->id_mode == ID_FIXED ? XGRO_OUT_FIXEDID : 0);
 	o->l3_off = f->l3_off;
@@ -524,7 +532,8 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 		}
 	}
 	n = f->nsegs;
-	ctx->iov[1 + n].iov_len = f->last_len;
+	/* every segment but the last is gso_size long (check_full()) */
+	ctx->iov[1 + n].iov_len = flow_pay_total(f) - (n - 1) * f->gso_size;
 	o->iovcnt = 2 + n;
 	o->nhandles = n;
 	(&ctx->st.flush_psh)[reason]++;
@@ -649,7 +658,7 @@ static inline void add_seg(struct xgro_ctx *ctx, struct flow *f,
 			   const struct xgro_pkt *pkt, const struct pinfo *pi,
 			   uint16_t fold) HOT_INLINE;
 static inline void check_full(struct xgro_ctx *ctx, struct flow *f,
-			      uint32_t pay_len) HOT_INLINE;
+			      uint32_t pay_len, bool psh) HOT_INLINE;
 
 /* Ones' complement sum of a TCP segment's payload, derived from its
  * checksum field: the whole segment sums to zero, so the payload sums to
@@ -695,39 +704,30 @@ static uint16_t bswap16_(uint16_t v)
 	return (uint16_t)(v << 8 | v >> 8);
 }
 
-/* Returns -1 when the segment may merge, else the flush reason. */
-static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
-		     const uint8_t *d, const struct pinfo *pi)
+/*
+ * The merge rules, in two parts. can_merge_hdr() holds those about header
+ * bytes that are equal in every segment of a flow, which a frame whose
+ * header matched the flow's template (fast_match()) has already met:
+ * tmpl_mask[] leaves none of these bytes out. can_merge_state() holds
+ * those about what changes from segment to segment and what the flow has
+ * gathered so far. The slow path applies both (can_merge()), the fast path
+ * only the second. Each returns -1 when the segment may merge, else the
+ * flush reason; every reason but the last is XGRO_FLUSH_MISMATCH, so the
+ * order of the two parts does not change the outcome.
+ */
+static inline HOT_INLINE int
+can_merge_hdr(const struct flow *f, const uint8_t *d, const struct pinfo *pi)
 {
 	const uint8_t *h = f->hdr;
 	uint32_t l3 = f->l3_off, l4 = f->l4_off;
 
-	if (pi->pay_off != f->hdr_len || pi->pay_len > f->gso_size)
+	if (pi->pay_off != f->hdr_len)
 		return XGRO_FLUSH_MISMATCH;
 	if (!f->ipv6) {
-		uint16_t id = ld16(d + l3 + 4);
-
 		/* TOS, flags/DF, TTL must be equal */
 		if (d[l3 + 1] != h[l3 + 1] || d[l3 + 6] != h[l3 + 6] ||
 		    d[l3 + 8] != h[l3 + 8])
 			return XGRO_FLUSH_MISMATCH;
-		/* the second segment decides: incrementing or fixed, DF or
-		 * not (Linux 6.18, "net: gro: remove unnecessary df checks":
-		 * inet_gro_flush takes a fixed ID whatever DF says) */
-		switch (f->id_mode) {
-		case ID_UNKNOWN:
-			if (id != f->next_id && id != f->first_id)
-				return XGRO_FLUSH_MISMATCH;
-			break;
-		case ID_INC:
-			if (id != f->next_id)
-				return XGRO_FLUSH_MISMATCH;
-			break;
-		default:
-			if (id != f->first_id)
-				return XGRO_FLUSH_MISMATCH;
-			break;
-		}
 	} else {
 		/* version, traffic class, flow label; hop limit */
 		if (memcmp(d + l3, h + l3, 4) || d[l3 + 7] != h[l3 + 7] ||
@@ -748,7 +748,7 @@ static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
 		memcpy(&b, h + l4 + 8, 8);
 		a ^= b;
 		((uint8_t *)&a)[5] &= (uint8_t)~TCPF_PSH;
-		if (a || ld32(d + l4 + 4) != f->next_seq)
+		if (a)
 			return XGRO_FLUSH_MISMATCH;
 		/* options: a whole number of 32-bit words, up to 40 bytes */
 		{
@@ -771,17 +771,66 @@ static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
 				return XGRO_FLUSH_MISMATCH;
 		}
 	}
+	return -1;
+}
+
+static inline HOT_INLINE int can_merge_state(const struct xgro_ctx *ctx,
+					     const struct flow *f,
+					     const uint8_t *d,
+					     const struct pinfo *pi)
+{
+	if (pi->pay_len > f->gso_size)
+		return XGRO_FLUSH_MISMATCH;
+	if (!f->ipv6) {
+		uint16_t id = ld16(d + f->l3_off + 4);
+
+		/* the second segment decides: incrementing or fixed, DF or
+		 * not (Linux 6.18, "net: gro: remove unnecessary df checks":
+		 * inet_gro_flush takes a fixed ID whatever DF says) */
+		switch (f->id_mode) {
+		case ID_UNKNOWN:
+			if (id != f->next_id && id != f->first_id)
+				return XGRO_FLUSH_MISMATCH;
+			break;
+		case ID_INC:
+			if (id != f->next_id)
+				return XGRO_FLUSH_MISMATCH;
+			break;
+		default:
+			if (id != f->first_id)
+				return XGRO_FLUSH_MISMATCH;
+			break;
+		}
+	}
+	if (f->key.proto == PROTO_TCP && ld32(d + f->l4_off + 4) != f->next_seq)
+		return XGRO_FLUSH_MISMATCH;
 	if (f->l3_len + pi->pay_len > ctx->cfg.max_size)
 		return XGRO_FLUSH_SIZE;
 	return -1;
 }
 
-/* After a segment joined: emit now if nothing more can follow. */
-static void check_full(struct xgro_ctx *ctx, struct flow *f, uint32_t pay_len)
+static int can_merge(const struct xgro_ctx *ctx, const struct flow *f,
+		     const uint8_t *d, const struct pinfo *pi)
 {
-	if (f->psh)
+	int why = can_merge_hdr(f, d, pi);
+
+	return why >= 0 ? why : can_merge_state(ctx, f, d, pi);
+}
+
+/* After a segment joined: emit now if nothing more can follow. The flow
+ * goes on far more often than it ends: one test for all four ends. */
+static void check_full(struct xgro_ctx *ctx, struct flow *f, uint32_t pay_len,
+		       bool psh)
+{
+	if (__builtin_expect(!psh && pay_len >= f->gso_size &&
+				     f->nsegs < ctx->cfg.max_segs &&
+				     f->l3_len < ctx->cfg.max_size,
+			     1))
+		return;
+	if (psh) {
+		f->psh = 1;
 		flush_flow(ctx, f, XGRO_FLUSH_PSH);
-	else if (pay_len < f->gso_size)
+	} else if (pay_len < f->gso_size)
 		flush_flow(ctx, f, XGRO_FLUSH_SHORT);
 	else if (f->nsegs >= ctx->cfg.max_segs)
 		flush_flow(ctx, f, XGRO_FLUSH_SEGS);
@@ -801,13 +850,15 @@ static void add_seg(struct xgro_ctx *ctx, struct flow *f,
 
 	s->handle = pkt->handle;
 	s->pay = pkt->data + pi->pay_off;
-	f->last_len = (uint16_t)pi->pay_len;
-	if (f->pay_total & 1)
-		fold = bswap16_(fold);
-	f->fold_sum += fold;
+	/* fold mode only (else fold is 0): a payload that starts at an odd
+	 * offset of the merged one adds its sum byte-swapped; l3_len has this
+	 * segment already */
+	if (fold) {
+		if ((flow_pay_total(f) - pi->pay_len) & 1)
+			fold = bswap16_(fold);
+		f->fold_sum += fold;
+	}
 	f->nsegs++;
-	f->pay_total += pi->pay_len;
-	f->psh = (pi->tcp_flags & TCPF_PSH) != 0;
 }
 
 static void tmpl_set(struct flow *f, const struct pinfo *pi);
@@ -835,7 +886,7 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 	f->key = pi->key;
 	f->start_ns = now_ns;
 	f->nsegs = 0;
-	f->pay_total = 0;
+	f->psh = 0;
 	f->fold_sum = 0;
 	f->gso_size = (uint16_t)pi->pay_len;
 	f->l3_len = pi->l3_len;
@@ -864,7 +915,7 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 	add_seg(ctx, f, pkt, pi, fold);
 	/* a first segment already shorter than a later one could be is not
 	 * known to be short yet: gso_size is its own length */
-	check_full(ctx, f, f->gso_size);
+	check_full(ctx, f, f->gso_size, pi->tcp_flags & TCPF_PSH);
 }
 
 static void merge(struct xgro_ctx *ctx, struct flow *f,
@@ -882,7 +933,7 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 		f->next_seq += pi->pay_len;
 	f->l3_len += pi->pay_len;
 	add_seg(ctx, f, pkt, pi, fold);
-	check_full(ctx, f, pi->pay_len);
+	check_full(ctx, f, pi->pay_len, pi->tcp_flags & TCPF_PSH);
 }
 
 /* ---- fast path: the next frame of a held flow ---- */
@@ -1142,8 +1193,9 @@ static inline bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
 {
 	uint16_t fold = 0;
 
+	/* the template compare has met can_merge_hdr() */
 	if (!csum_check(ctx, pkt->data, pi, &fold) ||
-	    can_merge(ctx, f, pkt->data, pi) >= 0 || !seg_available(ctx))
+	    can_merge_state(ctx, f, pkt->data, pi) >= 0 || !seg_available(ctx))
 		return false;
 	merge(ctx, f, pkt, pi, fold);
 	return true;
