@@ -4,7 +4,8 @@
  *
  * Memory is one block carved at create time:
  *   ctx | flows[max_flows] | buckets[2^k >= 2 * max_flows] |
- *   chunks[max_flows + max_frames / CHUNK_SEGS] | free chunk stack
+ *   chunks[max_flows + max_frames / CHUNK_SEGS] | free chunk stack |
+ *   flow cache (small tables only)
  * A held flow owns a slot in flows[] (its first header is copied there and
  * rewritten in place at flush) and the chunks its slot names, which hold
  * its segment records in order; held_frames counts against max_frames,
@@ -26,6 +27,9 @@
 #define NIL UINT32_MAX
 
 enum id_mode { ID_UNKNOWN, ID_INC, ID_FIXED };
+
+/* The header templates of the fast path (see "fast path" below). */
+enum tmpl { T_NONE, T_TCP4, T_UDP4, T_TCP6, T_UDP6, T_N };
 
 /* A segment record. Its length is the flow's gso_size but for the last
  * segment's, the rest of the payload held (flow_pay_total()): a segment
@@ -109,6 +113,10 @@ struct xgro_ctx {
 	struct bucket *buckets;
 	struct chunk *chunks;
 	uint32_t *chunk_free; /* stack of free chunk indices */
+	/* small tables: fc_slot() of a frame -> flow index + 1, or 0; see
+	 * "fast path" below */
+	uint32_t *fcache;
+	uint32_t fshift;
 	uint32_t nchunk_free;
 	uint32_t mask;
 	uint32_t flows_used; /* bump allocator, then the free list */
@@ -131,9 +139,16 @@ struct xgro_ctx {
 };
 
 struct layout {
-	size_t flows, buckets, chunks, stack, total;
-	uint32_t nbuckets, nchunks;
+	size_t flows, buckets, chunks, stack, fcache, total;
+	uint32_t nbuckets, nchunks, nfcache;
 };
+
+/* Up to this many flows the table stays in L1 and L2 (40 KiB of slots):
+ * nothing to prefetch, so one pass, without the groups' bookkeeping, and
+ * a flow cache in front of the hash table (feed_cached()). */
+#define SMALL_TABLE 128
+/* flow cache entries per bucket: 8 per flow, so that few flows share one */
+#define FCACHE_PER_BUCKET 4
 
 static size_t align64(size_t x)
 {
@@ -155,7 +170,9 @@ static void get_layout(const struct xgro_engine_config *c, struct layout *l)
 		c->max_flows + (c->max_frames + CHUNK_SEGS - 1) / CHUNK_SEGS;
 	l->chunks = align64(l->buckets + (size_t)nb * sizeof(struct bucket));
 	l->stack = l->chunks + (size_t)l->nchunks * sizeof(struct chunk);
-	l->total = align64(l->stack + (size_t)l->nchunks * sizeof(uint32_t));
+	l->fcache = align64(l->stack + (size_t)l->nchunks * sizeof(uint32_t));
+	l->nfcache = c->max_flows <= SMALL_TABLE ? FCACHE_PER_BUCKET * nb : 0;
+	l->total = align64(l->fcache + (size_t)l->nfcache * sizeof(uint32_t));
 }
 
 static int check_config(const struct xgro_engine_config *in,
@@ -231,6 +248,11 @@ static struct xgro_ctx *ctx_init(void *mem, const struct xgro_engine_config *c,
 	ctx->buckets = (struct bucket *)((uint8_t *)mem + l->buckets);
 	ctx->chunks = (struct chunk *)((uint8_t *)mem + l->chunks);
 	ctx->chunk_free = (uint32_t *)((uint8_t *)mem + l->stack);
+	if (l->nfcache) {
+		ctx->fcache = (uint32_t *)((uint8_t *)mem + l->fcache);
+		memset(ctx->fcache, 0, (size_t)l->nfcache * sizeof(uint32_t));
+		ctx->fshift = 64 - (uint32_t)__builtin_ctz(l->nfcache);
+	}
 	/* popped from the top: chunk 0 first, in address order */
 	for (uint32_t i = 0; i < l->nchunks; i++)
 		ctx->chunk_free[i] = l->nchunks - 1 - i;
@@ -374,6 +396,24 @@ static struct seg *seg_alloc(struct xgro_ctx *ctx, struct flow *f)
 	return &ctx->chunks[f->chunk[n / CHUNK_SEGS]].s[n % CHUNK_SEGS];
 }
 
+/*
+ * The flow cache's slot for a frame whose L4 header is at l4: the 8 bytes
+ * before it (IPv4 addresses, the low half of an IPv6 destination) and the
+ * ports, seeded. Only a hint: feed_cached() confirms it with the template
+ * compare, so collisions cost speed, never correctness.
+ */
+static inline uint32_t fc_slot(const struct xgro_ctx *ctx, const uint8_t *d,
+			       uint32_t l4)
+{
+	uint64_t a;
+	uint32_t b;
+
+	memcpy(&a, d + l4 - 8, 8);
+	memcpy(&b, d + l4, 4);
+	return (uint32_t)(((a ^ b ^ ctx->hseed) * XGRO_HASH_SEED_MUL) >>
+			  ctx->fshift);
+}
+
 /* ---- outputs ---- */
 
 static void count_out(struct xgro_ctx *ctx, const struct xgro_out *o)
@@ -503,6 +543,13 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	struct xgro_out *o = &ctx->out;
 	uint32_t idx = flow_index(ctx, f), n;
 
+	if (ctx->fcache && f->tmpl != T_NONE) {
+		uint32_t *e = &ctx->fcache[fc_slot(ctx, f->hdr, f->l4_off)];
+
+		/* unless a later flow took the entry over */
+		if (*e == idx + 1)
+			*e = 0;
+	}
 	memset(&o->vnet, 0, sizeof(o->vnet));
 	if (ctx->cfg.set_dst_mac)
 		memcpy(f->hdr, ctx->cfg.dst_mac, 6);
@@ -903,6 +950,13 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 		f->next_seq = ld32(d + pi->l4_off + 4) + pi->pay_len;
 	memcpy(f->hdr, d, pi->pay_off);
 	tmpl_set(f, pi);
+	/* In the flow cache only with its true hash: the frames that find it
+	 * there are then the ones the slow path's lookup would find it for
+	 * (a hinted frame must carry the same hash, feed_cached()). */
+	if (ctx->fcache && f->tmpl != T_NONE &&
+	    (!(pkt->flags & XGRO_PKT_HASH) ||
+	     hash == xgro_flow_hash(&pi->key, ctx->cfg.seed)))
+		ctx->fcache[fc_slot(ctx, f->hdr, f->l4_off)] = idx + 1;
 	bucket_insert(ctx, hash, idx);
 	f->prev = ctx->age_tail;
 	f->next = NIL;
@@ -954,7 +1008,6 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
  * which decides it from scratch. The fuzzer checks that both agree
  * (XGRO_PARSE_CROSSCHECK).
  */
-enum tmpl { T_NONE, T_TCP4, T_UDP4, T_TCP6, T_UDP6, T_N };
 
 #define T_L3 ETH_HLEN_
 #define T_L4_V4 (T_L3 + 20)
@@ -1109,13 +1162,15 @@ static inline bool tmpl_equal(const uint8_t *d, const uint8_t *h,
  * template, with the frame's pinfo filled as the parser would (the key
  * but its protocol left out: the flow has it), or NULL.
  */
+static inline HOT_INLINE bool
+fast_check(const struct xgro_pkt *p, const struct flow *f, struct pinfo *pi);
+
 static inline struct flow *fast_match(struct xgro_ctx *ctx,
 				      const struct xgro_pkt *p, uint32_t hash,
 				      struct pinfo *pi)
 {
-	const uint8_t *d = p->data, *l3 = d + T_L3, *l4;
 	const struct bucket *b;
-	uint32_t l3_len, i;
+	uint32_t i;
 	struct flow *f;
 
 	for (i = hash & ctx->mask;; i = (i + 1) & ctx->mask) {
@@ -1126,9 +1181,20 @@ static inline struct flow *fast_match(struct xgro_ctx *ctx,
 			break;
 	}
 	f = &ctx->flows[b->idx1 - 1];
+	return fast_check(p, f, pi) ? f : NULL;
+}
+
+/* Whether the frame is the next of held flow f, by the template, with the
+ * frame's pinfo filled as fast_match() says. */
+static inline HOT_INLINE bool fast_check(const struct xgro_pkt *p,
+					 const struct flow *f, struct pinfo *pi)
+{
+	const uint8_t *d = p->data, *l3 = d + T_L3, *l4;
+	uint32_t l3_len;
+
 	if (f->tmpl == T_NONE || p->len < f->hdr_len ||
 	    !tmpl_equal(d, f->hdr, tmpl_mask[f->tmpl], f->hdr_len))
-		return NULL;
+		return false;
 	l4 = d + f->l4_off;
 	if (!f->ipv6) {
 		l3_len = ld16(l3 + 2);
@@ -1139,16 +1205,16 @@ static inline struct flow *fast_match(struct xgro_ctx *ctx,
 		c = (c & 0xffff) + (c >> 16);
 		c = (c & 0xffff) + (c >> 16);
 		if (c != 0xffff)
-			return NULL;
+			return false;
 	} else {
 		l3_len = 40u + ld16(l3 + 4);
 	}
 	/* inside the frame, and a payload: else the parser decides */
 	if (T_L3 + l3_len > p->len || T_L3 + l3_len <= f->hdr_len)
-		return NULL;
+		return false;
 	if (f->key.proto == PROTO_UDP &&
 	    (ld16(l4 + 4) != T_L3 + l3_len - f->l4_off || !ldn16(l4 + 6)))
-		return NULL;
+		return false;
 	pi->key.proto = f->key.proto;
 	pi->l3_off = T_L3;
 	pi->l4_off = f->l4_off;
@@ -1158,7 +1224,7 @@ static inline struct flow *fast_match(struct xgro_ctx *ctx,
 	pi->status = P_CANDIDATE;
 	pi->tcp_flags = f->key.proto == PROTO_TCP ? l4[13] : 0;
 	pi->ipv6 = f->ipv6;
-	return f;
+	return true;
 }
 
 #ifdef XGRO_PARSE_CROSSCHECK
@@ -1188,8 +1254,9 @@ static void fast_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
 
 /* feed_one() for a frame fast_match() found: true when it merged, false
  * (nothing changed) for the slow path to decide. */
-static inline bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
-			     const struct xgro_pkt *pkt, const struct pinfo *pi)
+static inline HOT_INLINE bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
+					const struct xgro_pkt *pkt,
+					const struct pinfo *pi)
 {
 	uint16_t fold = 0;
 
@@ -1279,6 +1346,57 @@ static void parse_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p,
 				: xgro_flow_hash(&pi->key, ctx->cfg.seed);
 }
 
+/* verify reads every byte: the next frame's come in while this one's are
+ * summed */
+static inline HOT_INLINE void prefetch_next(const struct xgro_ctx *ctx,
+					    const struct xgro_pkt *p, bool more)
+{
+	if (ctx->cfg.csum_mode == XGRO_CSUM_VERIFY && more && p[1].len > 128)
+		prefetch_lines(p[1].data + 128, (p[1].len - 128 + 63) / 64);
+}
+
+enum { FC_MISS, FC_MERGED, FC_SLOW };
+
+/*
+ * The fast path's first try, for small tables: the flow cache names the
+ * flow a frame most likely belongs to without the flow hash and the
+ * bucket probe, and the template compare confirms it as for fast_match()
+ * (it proves the key equal). FC_MISS: not found there, fast_match() may
+ * still find it; FC_SLOW: it is that flow's next frame by its header but
+ * feed_fast() turned it down, as it would after fast_match().
+ */
+static inline HOT_INLINE int feed_cached(struct xgro_ctx *ctx,
+					 const struct xgro_pkt *p)
+{
+	const uint8_t *d = p->data;
+	struct pinfo fp;
+	struct flow *f;
+	uint32_t idx1, l4;
+
+	if (__builtin_expect(p->len < T_L4_V6 + 4, 0))
+		return FC_MISS;
+	l4 = d[12] == 0x86 && d[13] == 0xdd ? T_L4_V6 : T_L4_V4;
+	idx1 = ctx->fcache[fc_slot(ctx, d, l4)];
+	if (__builtin_expect(!idx1, 0))
+		return FC_MISS;
+	f = &ctx->flows[idx1 - 1];
+	/* hints as fast_hash() takes them: a hash that is not the flow's
+	 * would not find it in the table, offsets not its own send the
+	 * frame to the parser */
+	if (p->flags && (((p->flags & XGRO_PKT_HASH) && p->hash != f->hash) ||
+			 ((p->flags & XGRO_PKT_OFFSETS) &&
+			  (p->l3_off != T_L3 || p->l4_off != f->l4_off))))
+		return FC_MISS;
+	if (__builtin_expect(!fast_check(p, f, &fp), 0))
+		return FC_MISS;
+#ifdef XGRO_PARSE_CROSSCHECK
+	/* a flow in the cache has its true hash (start_flow()) */
+	fast_crosscheck(ctx, p, f->hash, f, &fp);
+#endif
+	return __builtin_expect(feed_fast(ctx, f, p, &fp), 1) ? FC_MERGED
+							      : FC_SLOW;
+}
+
 /* The merge step of one frame: fast_hash() said whether it may be the next
  * of a held flow (hash then set), else pi and hash are the parser's. */
 static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
@@ -1286,10 +1404,7 @@ static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
 					 bool fast, uint32_t hash,
 					 struct pinfo *pi, uint64_t now_ns)
 {
-	/* verify reads every byte: the next frame's come in while this
-	 * one's are summed */
-	if (ctx->cfg.csum_mode == XGRO_CSUM_VERIFY && more && p[1].len > 128)
-		prefetch_lines(p[1].data + 128, (p[1].len - 128 + 63) / 64);
+	prefetch_next(ctx, p, more);
 	if (fast) {
 		/* a local, not pi: it can live in registers */
 		struct pinfo fp;
@@ -1306,9 +1421,22 @@ static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
 	feed_one(ctx, p, pi, hash, now_ns);
 }
 
-/* Up to this many flows the table stays in L1 and L2 (40 KiB of slots):
- * nothing to prefetch, so one pass, without the groups' bookkeeping. */
-#define SMALL_TABLE 128
+/* A small table's frame that feed_cached() did not merge: the rest of
+ * the fast path if it may still find the flow, else the slow path. Out of
+ * line, to leave feed_cached() its registers; prefetch when feed_cached()
+ * did not run. */
+static __attribute__((noinline)) void
+feed_uncached(struct xgro_ctx *ctx, const struct xgro_pkt *p, bool prefetch,
+	      bool try_fast, uint64_t now_ns)
+{
+	struct pinfo pi;
+	uint32_t hash;
+	bool fa = try_fast && fast_hash(ctx, p, &hash);
+
+	if (!fa)
+		parse_hash(ctx, p, &pi, &hash);
+	feed_frame(ctx, p, prefetch, fa, hash, &pi, now_ns);
+}
 
 void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	       uint64_t now_ns)
@@ -1325,13 +1453,16 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 			prefetch_lines(pkts[i].data, 2);
 		for (unsigned i = 0; i < n; i++) {
 			const struct xgro_pkt *p = &pkts[i];
-			bool fa = try_fast && fast_hash(ctx, p, &hash[0]);
+			int r = FC_MISS;
 
 			bytes += p->len;
-			if (!fa)
-				parse_hash(ctx, p, &pi[0], &hash[0]);
-			feed_frame(ctx, p, i + 1 < n, fa, hash[0], &pi[0],
-				   now_ns);
+			if (try_fast) {
+				prefetch_next(ctx, p, i + 1 < n);
+				r = feed_cached(ctx, p);
+			}
+			if (__builtin_expect(r != FC_MERGED, 0))
+				feed_uncached(ctx, p, !try_fast && i + 1 < n,
+					      try_fast && r == FC_MISS, now_ns);
 		}
 		ctx->st.packets_in += n;
 		ctx->st.bytes_in += bytes;
@@ -1381,7 +1512,9 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 
 /* ---- burst ---- */
 
-#define BURST_MEM (64 * 1024)
+/* the context of XGRO_BURST_MAX flows and frames, its flow cache (4 KiB)
+ * included, on the stack */
+#define BURST_MEM (72 * 1024)
 
 int xgro_burst(const struct xgro_engine_config *cfg,
 	       const struct xgro_pkt *pkts, unsigned n, xgro_emit_fn emit,
