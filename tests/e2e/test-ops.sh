@@ -171,7 +171,11 @@ test_prometheus() {
 	for k, v in j["xdp"].items():
 	    if k == "passed": continue
 	    if fams["xgro_xdp_" + k].type != "counter": bad.append(k + " not a counter")
-	    if one("xgro_xdp_" + k) != v: bad.append("xdp.%s: %s != %s" % (k, one("xgro_xdp_" + k), v))
+	    # the second reading may have seen a stray frame more (neighbour
+	    # discovery, say) that the program passed: those only grow, a little
+	    p = one("xgro_xdp_" + k)
+	    if (k == "rx" or k.startswith("pass_")) and v <= p <= v + 16: continue
+	    if p != v: bad.append("xdp.%s: %s != %s" % (k, p, v))
 	for k in ("packets_in", "superpackets_out", "segments_merged", "bytes_in", "csum_bad"):
 	    if one("xgro_engine_" + k) != j["engine"][k]:
 	        bad.append("engine.%s: %s != %s" % (k, one("xgro_engine_" + k), j["engine"][k]))
