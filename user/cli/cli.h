@@ -66,6 +66,7 @@ struct xgro_setting {
 	bool live;	   /* in struct xgro_config: `set` changes it at once */
 	size_t off;	   /* of its __u32 in struct xgro_config */
 	const char *words, *arg, *alias, *alias_val;
+	const char *want; /* of a TEXT setting: what it accepts, for refusals */
 	int (*apply)(struct xgro_attach_opts *o, const char *val);
 };
 

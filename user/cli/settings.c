@@ -210,6 +210,7 @@ const struct xgro_setting xgro_settings[] = {
 	  .help = "one worker per CPU listed, like 0-1,3", .where = "attach",
 	  .apply = set_cpus },
 	{ "reinject", XGRO_SET_TEXT, .def = "tap",
+	  .want = "tap, tap:NAME or veth:NAME, NAME an interface name",
 	  .arg = "tap[:NAME]|veth:NAME",
 	  .help = "where merged packets enter the stack", .where = "attach",
 	  .apply = set_reinject },
@@ -229,7 +230,7 @@ const struct xgro_setting xgro_settings[] = {
 	  .help = "use copy mode (xsk copy)", .where = "attach" },
 	{ "busy-poll", XGRO_SET_FLAG, .help = "busy-poll the sockets",
 	  .where = "attach", .apply = set_busy_poll },
-	{ "nice", XGRO_SET_TEXT, .def = "-10", .arg = "N",
+	{ "nice", XGRO_SET_TEXT, .def = "-10", .arg = "N", .want = "-20..19",
 	  .help = "nice value of the worker threads", .where = "attach",
 	  .apply = set_nice },
 	{ .name = NULL },
@@ -331,11 +332,6 @@ const char *xgro_setting_refusal(const struct xgro_setting *s, const char *val,
 	else if (err == -ERANGE)
 		snprintf(buf, len,
 			 "'%s': names a CPU this machine does not have", val);
-	else if (!strcmp(s->name, "reinject"))
-		snprintf(buf, len,
-			 "'%s': want tap, tap:NAME or veth:NAME, NAME "
-			 "an interface name",
-			 val);
 	else if (s->type == XGRO_SET_FLAG && s->alias)
 		snprintf(buf, len, "'%s': want on", val);
 	else
@@ -422,8 +418,8 @@ const char *xgro_setting_want(const struct xgro_setting *s, char *buf,
 		}
 		if (s->type == XGRO_SET_WORDS && n < len)
 			snprintf(buf + n, len - n, " or %s", s->words);
-	} else if (!strcmp(s->name, "nice")) {
-		snprintf(buf, len, "-20..19");
+	} else if (s->want) {
+		snprintf(buf, len, "%s", s->want);
 	} else {
 		snprintf(buf, len, "%s", s->arg ? s->arg : "a value");
 	}
@@ -437,7 +433,7 @@ const char *xgro_setting_help(const struct xgro_setting *s, char *buf,
 
 	if (s->type == XGRO_SET_FLAG)
 		snprintf(buf, len, "%s", s->help);
-	else if (s->type == XGRO_SET_TEXT && strcmp(s->name, "nice"))
+	else if (s->type == XGRO_SET_TEXT && !s->want)
 		snprintf(buf, len, "%s (%s)", s->help, s->def);
 	else
 		snprintf(buf, len, "%s; %s (%s)", s->help,
