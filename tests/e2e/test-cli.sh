@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 
 pre() {
 	need_root || return 77
-	need_cmd iperf3 || return 77
 	[[ -x $XGRO ]] || { echo "build/xgro missing"; return 1; }
 }
 
@@ -27,10 +26,11 @@ test_attach_status_set_stats_flows_detach() {
 	grep -q '"csum_mode": 2' "$TMP/cfg.dump" || fail "config map csum_mode" || return 1
 	in_ns $r "$XGRO" status $ifc | grep -Eq "flush-us +321" || fail "status: flush-us" || return 1
 	in_ns $r "$XGRO" status $ifc | grep -Eq "proto +tcp +set$" || fail "status: proto" || return 1
-	# a flow, then stats and flows
-	bg_ns $r timeout 60 iperf3 -s -1 -p 5201 >/dev/null 2>&1
-	sleep 0.3
-	in_ns $s timeout 20 iperf3 -c 10.99.0.2 -p 5201 -n 2M >/dev/null || fail "iperf3" || return 1
+	# a flow, then stats and flows. Not iperf3 -n: its server closes the
+	# data socket when the client's end-of-test message arrives, and that
+	# small message may overtake data the receiver still holds, so iperf3
+	# does not promise the bytes arrive (the flow then shows fewer)
+	bulk 10.99.0.2 2000000 1 || return 1
 	in_ns $r "$XGRO" stats $ifc --json >"$TMP/stats.json" || fail "stats --json" || return 1
 	for k in xdp.rx xdp.steered xdp.passed engine.packets_in engine.packets_out \
 		engine.superpackets_out engine.segments_merged engine.csum_bad engine.malformed \
@@ -47,7 +47,7 @@ test_attach_status_set_stats_flows_detach() {
 	in_ns $r "$XGRO" flows $ifc --top 3 >"$TMP/flows.txt"
 	grep -q "10.99.0.1:" "$TMP/flows.txt" || fail "flows: no flow" || return 1
 	in_ns $r "$XGRO" flows $ifc --json >"$TMP/flows.json"
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"flows\"][0][\"bytes\"] > 1000000" "$TMP/flows.json" ||
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"flows\"][0][\"bytes\"] > 2000000" "$TMP/flows.json" ||
 		fail "flows --json: $(cat "$TMP/flows.json")" || return 1
 	# to files first: grep -q would cut bpftool off (and pipefail notices)
 	bpftool map dump pinned /sys/fs/bpf/xgro/$ifc/worker_stats >"$TMP/ws.dump"
