@@ -470,6 +470,25 @@ static __always_inline __u32 steer_state(const struct parsed *p,
 	return admit(p, cfg, b, NULL, now);
 }
 
+/*
+ * Room in the socket's RX ring for this frame, counted as it goes: the
+ * worker says at every loop at which count of redirected descriptors the
+ * ring is full. A worker kept from its CPU (a vCPU the hypervisor took, a
+ * task of higher priority) for longer than its ring lasts would otherwise
+ * lose every frame past it; passed, they reach TCP out of order instead
+ * of not at all. The add is atomic: in skb mode two CPUs may run one queue.
+ */
+static __always_inline __u32 ring_room(struct xgro_beacon *b, __u64 len)
+{
+	__u64 descs = len ? 1 + (len - 1) / XGRO_RING_DESC_BYTES : 1;
+
+	if (b->redirected + descs + XGRO_RING_MARGIN >
+	    *(volatile __u64 *)&b->ring_limit)
+		return XGRO_CNT_PASS_RING_FULL;
+	__sync_fetch_and_add(&b->redirected, descs);
+	return 0;
+}
+
 /* 0 when the frame may go to its queue's socket, else why it may not. */
 static __always_inline __u32 steer_verdict(const struct parsed *p,
 					   const struct xgro_config *cfg,
@@ -498,7 +517,7 @@ static __always_inline __u32 steer_verdict(const struct parsed *p,
 		return XGRO_CNT_PASS_TOO_LARGE;
 	if (behind(b, now, (__u64)cfg->heartbeat_ms * 1000000))
 		return XGRO_CNT_PASS_STALE_WORKER;
-	return 0;
+	return ring_room(b, len);
 }
 
 static __always_inline void write_meta(struct xdp_md *ctx,

@@ -267,9 +267,26 @@ struct xgro_beacon {
 	__u64 drained_ns; /* every frame stamped up to this has been emitted */
 	__u32 pressure;	  /* RX ring over 3/4 full at the last loop */
 	__u32 halt; /* enum xgro_halt: steering stopped, all frames pass */
-	__u64 pad2[5];
+	/* RX descriptors the XDP program has sent this queue's socket (it
+	 * adds, the worker reads) and the count at which the ring would be
+	 * full, set by the worker at every loop from the ring itself: the
+	 * program passes frames before it would overflow the ring of a worker
+	 * kept from its CPU (docs/design.md, "A worker that cannot run") */
+	__u64 redirected;
+	__u64 ring_limit;
+	__u64 pad2[3];
 };
 XGRO_STATIC_ASSERT(sizeof(struct xgro_beacon) == 64, "beacon size");
+
+/* Descriptors the program keeps free in a ring it redirects into: the
+ * frames of one NAPI poll that it has counted but the kernel has not yet
+ * published in the ring's producer index (veth and most drivers poll 64),
+ * and as many again for frames counted while the worker read the ring. */
+#define XGRO_RING_MARGIN 128
+/* Bytes of frame per RX descriptor the program assumes: no more than a
+ * 4 KB umem frame holds past XDP's headroom and xgro's, so that a
+ * multi-buffer frame is never counted as fewer descriptors than it takes */
+#define XGRO_RING_DESC_BYTES 3584
 
 /*
  * Why the data path stopped steering (xgro_beacon.halt): it writes the
@@ -320,7 +337,10 @@ enum xgro_halt {
 	X(PASS_LAGGING, pass_lagging,                                          \
 	  "passed: admission refused, the worker lags")                        \
 	X(PASS_HALTED, pass_halted,                                            \
-	  "passed: steering stopped, the sink cannot deliver")
+	  "passed: steering stopped, the sink cannot deliver")                 \
+	X(PASS_RING_FULL, pass_ring_full,                                      \
+	  "passed: the RX ring would overflow (the worker is kept from "       \
+	  "running)")
 
 enum xgro_counter {
 #define XGRO_CNT_ENUM(up, low, doc) XGRO_CNT_##up,

@@ -9,7 +9,7 @@ import statistics
 import sys
 
 BASE = "kernel, GRO off"
-COLS = ("gbps", "cpu_s_per_gb", "retransmits", "frames_lost", "ofo", "segs_per_super")
+COLS = ("gbps", "cpu_s_per_gb", "retransmits", "frames_lost", "ofo", "segs_per_super", "stolen_pct")
 
 
 def load(path):
@@ -56,8 +56,8 @@ def tables(path, secs, runs, rate):
         if rg == "rr":
             continue
         print("\n### %s (%s run(s) of %s s, medians)\n" % (title.get(rg, rg), runs, secs))
-        print("| flows | bed | path | Gbit/s | CPU s/GB | retransmits | frames lost | reordered | segs/super | Gbit/s vs GRO off | CPU vs GRO off |")
-        print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| flows | bed | path | Gbit/s | CPU s/GB | retransmits | frames lost | reordered | segs/super | stolen | Gbit/s vs GRO off | CPU vs GRO off |")
+        print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for k in order:
             if k[0] != rg:
                 continue
@@ -68,10 +68,12 @@ def tables(path, secs, runs, rate):
                 rg_ratio = "%.2fx" % (m["gbps"] / base["gbps"])
             if base and base.get("cpu_s_per_gb"):
                 cpu_ratio = "%.2fx" % (m["cpu_s_per_gb"] / base["cpu_s_per_gb"])
-            print("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            stolen = m.get("stolen_pct")
+            print("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 k[1], k[2], k[3], fmt(m.get("gbps")), fmt(m.get("cpu_s_per_gb")),
                 fmt(m.get("retransmits"), 0), fmt(m.get("frames_lost"), 0),
-                fmt(m.get("ofo"), 0), fmt(m.get("segs_per_super"), 1), rg_ratio, cpu_ratio))
+                fmt(m.get("ofo"), 0), fmt(m.get("segs_per_super"), 1),
+                "-" if stolen is None else "%.1f%%" % stolen, rg_ratio, cpu_ratio))
     rr = [k for k in order if k[0] == "rr"]
     if rr:
         print("\n### Request/response, 1000-byte requests, 2000 rounds, idle otherwise\n")

@@ -46,6 +46,8 @@ enum setup {
 	S_QUIET = 1 << 13,	/* the flow's last frame 50 ms ago */
 	S_CSUM = 1 << 14,	/* released for checksums */
 	S_SHORT_IDLE = 1 << 15, /* idle_release_ms 1, last frame 5 ms ago */
+	S_RING_FULL = 1 << 16,	/* the ring has no room past the margin */
+	S_RING_EDGE = 1 << 17,	/* room for exactly one frame past it */
 };
 
 struct row {
@@ -417,6 +419,13 @@ static const struct row rows[] = {
 	  XGRO_CNT_PASS_STALE_WORKER, true, 0, 0 },
 	{ "stale_worker_refuses_new_flow", tcp4, S_STALE, L_NONE,
 	  XGRO_CNT_PASS_LAGGING, true, 0, 1 + XGRO_STEER_RELEASED },
+	/* fail open before the RX ring overflows: a worker kept from running */
+	{ "ring_full_passes_steered_flow", tcp4, S_RING_FULL | S_STEERED,
+	  L_NONE, XGRO_CNT_PASS_RING_FULL, true, 0, 1 + XGRO_STEER_ON },
+	{ "ring_full_new_flow_stays_admitted", tcp4, S_RING_FULL, L_NONE,
+	  XGRO_CNT_PASS_RING_FULL, true, XGRO_CNT_ADMITTED, 1 + XGRO_STEER_ON },
+	{ "ring_room_for_one_more", tcp4, S_RING_EDGE | S_STEERED, L_NONE,
+	  XGRO_CNT_PASS_NO_SOCKET, true, 0, 1 + XGRO_STEER_ON },
 	{ "too_large_for_umem", tcp4, S_SMALL_FRAME, L_NONE,
 	  XGRO_CNT_PASS_TOO_LARGE, true, 0, 0 },
 	{ "truncated_ethernet", cut_eth, 0, L_NONE, XGRO_CNT_PASS_MALFORMED,
@@ -560,6 +569,9 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 						      : t0,
 		.drained_ns = (setup & S_DRAINED) ? stamp : stamp - 1000,
 		.pressure = !!(setup & S_PRESSURE),
+		.ring_limit = (setup & S_RING_FULL)   ? XGRO_RING_MARGIN
+			      : (setup & S_RING_EDGE) ? XGRO_RING_MARGIN + 1
+						      : UINT64_MAX,
 	};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .repeat = 1);
 
@@ -621,6 +633,11 @@ static void run_case(void (*build)(struct pg_flow *, size_t *, int *),
 	CHECK(passed_total() == 1 && counter(XGRO_CNT_STEERED) == 0);
 	CHECKF(count_flows() == (want_flow ? 1u : 0u), "%zu flows",
 	       count_flows());
+	/* a frame on its way to the socket takes its room in the ring */
+	CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.heartbeat), &zero,
+				   &hb));
+	CHECKF(hb.redirected == (cnt_idx == XGRO_CNT_PASS_NO_SOCKET ? 1u : 0u),
+	       "redirected %llu", (unsigned long long)hb.redirected);
 	if (event)
 		CHECKF(counter(event) == 1, "event %u is %llu", event,
 		       (unsigned long long)counter(event));
@@ -702,7 +719,8 @@ static void jumbo_frags_program(void)
 {
 	static uint8_t frame[XGRO_JUMBO_FRAME], pay[8948];
 	struct xgro_config cfg = base_cfg;
-	struct xgro_beacon hb = { .heartbeat_ns = now_ns() };
+	struct xgro_beacon hb = { .heartbeat_ns = now_ns(),
+				  .ring_limit = UINT64_MAX };
 	const unsigned sizes[3] = { XGRO_JUMBO_FRAME, 3840, XGRO_JUMBO_FRAME };
 	const unsigned want[3] = { XGRO_CNT_PASS_NO_SOCKET,
 				   XGRO_CNT_PASS_TOO_LARGE,
@@ -729,6 +747,13 @@ static void jumbo_frags_program(void)
 			bpf_program__fd(skel->progs.xgro_xdp_frags), &o));
 		CHECKF(counter(want[i]) == 1, "case %d: counter %u is %llu", i,
 		       want[i], (unsigned long long)counter(want[i]));
+		/* 9,002 bytes take three 4 KB umem frames, and their room */
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.heartbeat),
+					   &zero, &hb));
+		CHECKF(hb.redirected == (i == 0 ? 3u : 0u),
+		       "case %d: %llu descriptors counted", i,
+		       (unsigned long long)hb.redirected);
+		hb.redirected = 0;
 	}
 }
 
@@ -811,7 +836,7 @@ static void parsers_agree(void)
 {
 	uint8_t pay[1000], frame[2048], out[2048 + 256];
 	struct xgro_config cfg = base_cfg;
-	struct xgro_beacon hb = { 0 };
+	struct xgro_beacon hb = { .ring_limit = UINT64_MAX };
 	uint32_t zero = 0;
 
 	cfg.steer_vlan = 1;

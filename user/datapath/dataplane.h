@@ -36,6 +36,8 @@ enum xgro_xsk_mode { XGRO_XSK_AUTO, XGRO_XSK_ZEROCOPY, XGRO_XSK_COPY };
 #define XGRO_UMEM_FRAME 4096u
 #define XGRO_XDP_HEADROOM 256u
 #define XGRO_FRAME_MAX (XGRO_UMEM_FRAME - XGRO_XDP_HEADROOM)
+_Static_assert(XGRO_RING_DESC_BYTES <= XGRO_FRAME_MAX,
+	       "the XDP program would count a frame as fewer descriptors");
 #define XGRO_RING_MIN 512u
 #define XGRO_RING_MAX 16384u
 

@@ -5,8 +5,11 @@
  * environment variable XGRO_FAULT names one step; that step then fails
  * with ECANCELED as if the system had refused it. XGRO_FAULT=sink-write:PATH
  * makes every write to the sink fail with EIO while PATH exists, read once
- * at start so that the data path pays nothing otherwise. Nothing sets it
- * but those tests.
+ * at start so that the data path pays nothing otherwise.
+ * XGRO_FAULT=ring-unguarded lets the XDP program overflow the RX rings (a
+ * worker then loses frames when it cannot run), for the test that proves
+ * socket drops are counted (tests/e2e/test-loss.sh). Nothing sets it but
+ * those tests.
  */
 #ifndef XGRO_FAULT_H
 #define XGRO_FAULT_H

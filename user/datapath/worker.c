@@ -22,6 +22,7 @@
 
 #include <bpf/bpf.h>
 
+#include "fault.h"
 #include "worker.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -238,6 +239,32 @@ static int jumbo_open(struct xgro_queue *q)
 	return 0;
 }
 
+/*
+ * Where the XDP program must stop redirecting: its count of descriptors
+ * sent here, read first, plus the room the rings have now (the RX ring's,
+ * or the fill ring's if it has fewer frames stocked). Frames it counted
+ * that the kernel has not published yet make this a little generous;
+ * XGRO_RING_MARGIN covers them. XGRO_FAULT=ring-unguarded lets the ring
+ * overflow, for the test that proves socket drops are counted.
+ */
+static void publish_room(struct xgro_queue *q)
+{
+	uint64_t sent =
+		__atomic_load_n(&q->beacon->redirected, __ATOMIC_ACQUIRE);
+	uint32_t used = __atomic_load_n(q->rx.producer, __ATOMIC_ACQUIRE) -
+			*q->rx.consumer;
+	uint32_t stocked = *q->fill.producer -
+			   __atomic_load_n(q->fill.consumer, __ATOMIC_ACQUIRE);
+	uint32_t room = used < q->rx.size ? q->rx.size - used : 0;
+
+	/* a zero-copy driver takes fill entries ahead, for its own ring */
+	if (!q->zerocopy && stocked < room)
+		room = stocked;
+	__atomic_store_n(&q->beacon->ring_limit,
+			 q->unguarded ? UINT64_MAX : sent + room,
+			 __ATOMIC_RELEASE);
+}
+
 int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 		    int xsks_fd, enum xgro_xsk_mode mode, bool busy_poll,
 		    uint32_t max_flows)
@@ -326,6 +353,8 @@ int xgro_queue_open(struct xgro_queue *q, const char *ifname, unsigned id,
 		return err;
 	q->ws->frames_in_flight = 0;
 	q->max_flows = max_flows;
+	q->unguarded = xgro_fault("ring-unguarded") != 0;
+	publish_room(q);
 	/* last: from now on the XDP program redirects here */
 	return xsk_socket__update_xskmap(q->xsk, xsks_fd);
 }
@@ -503,6 +532,7 @@ static unsigned serve_queue(struct xgro_queue *q, uint64_t now)
 		__atomic_store_n(&q->beacon->drained_ns, q->max_stamp,
 				 __ATOMIC_RELEASE);
 	refill(q);
+	publish_room(q);
 	return np;
 }
 
