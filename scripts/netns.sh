@@ -118,8 +118,9 @@ mk_relay() {
 start_xgro() {
 	local ns=$1 ifc=$2
 	shift 2
-	# nsenter itself, not a shell function: $! must be xgro's pid
-	nsenter --net=/run/netns/"$ns" "$XGRO" attach "$ifc" "$@" \
+	# nsenter itself, not a shell function: $! must be xgro's pid (an
+	# XGRO_WRAP command, e.g. setpriv, must exec it in turn)
+	${XGRO_WRAP:-} nsenter --net=/run/netns/"$ns" "$XGRO" attach "$ifc" "$@" \
 		>"$TMP/xgro-$ifc.log" 2>&1 &
 	XPID=$!
 	PIDS+=("$XPID")

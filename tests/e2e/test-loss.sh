@@ -153,6 +153,19 @@ test_stopped_worker_loses_nothing() {
 		fail "the heartbeat went stale: the stop did not test the ring" || return 1
 }
 
+# a worker that cannot take its nice value runs anyway, and says so
+test_nice_refused_is_said() {
+	pre || return $?
+	need_cmd setpriv || return 77
+	mk_pair s$TAG r$TAG || return 1
+	XGRO_WRAP="setpriv --bounding-set=-sys_nice" start_xgro r$TAG vr$TAG || return 1
+	grep -q "cannot take nice -10" "$TMP/xgro-vr$TAG.log" ||
+		fail "no warning: $(cat "$TMP/xgro-vr$TAG.log")" || return 1
+	bulk 10.99.0.2 5000000 8 5441 || return 1
+	stats || return 1
+	[[ $(stat_of engine.packets_in) -gt 1000 ]] || fail "nothing through xgro" || return 1
+}
+
 test_forced_loss_is_counted() {
 	pre || return $?
 	mk_pair s$TAG r$TAG || return 1

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "fault.h"
+#include "log.h"
 #include "worker.h"
 
 #ifndef SO_PREFER_BUSY_POLL
@@ -689,8 +690,12 @@ void *xgro_worker_run(void *arg)
 	 * of timer slack */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	/* this thread's nice value only (Linux: a tid is a process id here);
-	 * failure leaves the default, which costs frames, not correctness */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), dp->nice);
+	 * failure leaves the default, which costs frames, not correctness,
+	 * so it is said but not fatal (a unit without CAP_SYS_NICE, say) */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), dp->nice) < 0)
+		pr_warn("worker on CPU %d: cannot take nice %d (%s): other "
+			"tasks may keep it from its rings longer",
+			w->cpu, dp->nice, strerror(errno));
 	for (unsigned i = 0; i < w->nq; i++) {
 		last[i] = *dp->cfg;
 		pfd[i] = (struct pollfd){ .fd = w->q[i]->fd, .events = POLLIN };
