@@ -265,4 +265,34 @@ test_help() {
 	"$XGRO" set --help | grep -q "idle-release-ms" || return 1
 }
 
+# set before attach says it is up would lose its record when attach
+# writes its state the last time: refused, and accepted once it is up
+test_set_while_attaching_refused() {
+	pre || return $?
+	local r=r$TAG ifc=vr$TAG
+	mk_pair s$TAG $r || return 1
+	touch "$TMP/hold"
+	XGRO_FAULT=hold-ready:$TMP/hold nsenter --net=/run/netns/$r "$XGRO" attach $ifc \
+		>"$TMP/attach.log" 2>&1 &
+	XPID=$!
+	PIDS+=("$XPID")
+	for _ in $(seq 100); do
+		[[ -e /sys/fs/bpf/xgro/$ifc/config ]] &&
+			in_ns $r "$XGRO" status $ifc --json 2>/dev/null | grep -q '"ready":false' && break
+		sleep 0.05
+	done
+	expect_err 1 "still attaching" in_ns $r "$XGRO" set $ifc flush-us=333 || return 1
+	rm "$TMP/hold"
+	for _ in $(seq 100); do
+		in_ns $r "$XGRO" status $ifc --json | grep -q '"ready":true' && break
+		sleep 0.05
+	done
+	in_ns $r "$XGRO" set $ifc flush-us=333 || fail "set once up" || return 1
+	in_ns $r "$XGRO" status $ifc | grep -Eq "flush-us +333 +set$" ||
+		fail "status: $(in_ns $r "$XGRO" status $ifc | grep flush-us)" || return 1
+	in_ns $r "$XGRO" detach $ifc || return 1
+	wait "$XPID"
+	no_leftovers $r $ifc
+}
+
 run_tests

@@ -287,6 +287,16 @@ static int pin_all(struct instance *in)
 	return 0;
 }
 
+/* XGRO_FAULT=hold-ready:PATH: up but not yet saying so while PATH exists,
+ * for the test of what other commands do in that window */
+static void hold_before_ready(void)
+{
+	const char *path = xgro_fault_arg("hold-ready");
+
+	while (path && !access(path, F_OK))
+		usleep(10000);
+}
+
 static int save_state(struct instance *in)
 {
 	int err = xgro_fault("state");
@@ -588,6 +598,7 @@ static int start(struct xgro_attach_opts *o, struct instance *in)
 	if (err)
 		return err;
 	record(&in->st, &info);
+	hold_before_ready();
 	in->st.ready = true; /* what tests and service managers wait for */
 	if ((err = save_state(in)))
 		return err;

@@ -816,6 +816,16 @@ int cmd_set(int argc, char **argv)
 	ifname = o.ifname;
 	if (xgro_maps_open(ifname, o.pin_dir, o.netns, &m, &st))
 		return EXIT_RUNTIME;
+	/* attach writes its state once more when it is up: a set before
+	 * that would lose its record there (and attach may still write the
+	 * config itself) */
+	if (!st.ready) {
+		pr_err("interface '%s': xgro (pid %d) is still attaching; set "
+		       "once 'xgro status' says it is up",
+		       ifname, st.pid);
+		xgro_maps_close(&m);
+		return EXIT_RUNTIME;
+	}
 	if (bpf_map_lookup_elem(m.config, &zero, &c)) {
 		pr_err("interface '%s': reading config: %s", ifname,
 		       strerror(errno));

@@ -8,8 +8,9 @@
  * at start so that the data path pays nothing otherwise.
  * XGRO_FAULT=ring-unguarded lets the XDP program overflow the RX rings (a
  * worker then loses frames when it cannot run), for the test that proves
- * socket drops are counted (tests/e2e/test-loss.sh). Nothing sets it but
- * those tests.
+ * socket drops are counted (tests/e2e/test-loss.sh).
+ * XGRO_FAULT=hold-ready:PATH keeps attach from saying it is up while PATH
+ * exists (tests/e2e/test-cli.sh). Nothing sets it but those tests.
  */
 #ifndef XGRO_FAULT_H
 #define XGRO_FAULT_H
