@@ -295,4 +295,40 @@ test_set_while_attaching_refused() {
 	no_leftovers $r $ifc
 }
 
+# A dead instance's pid and namespace inode may be reused: by another
+# xgro, by a new namespace. Its state names both by what is never reused
+# (the pid's start time, the namespace's cookie), so detach neither
+# signals the other xgro nor restores sysctls into a stranger namespace.
+test_reused_pid_and_netns_not_ours() {
+	pre || return $?
+	local r=r$TAG q=q$TAG other state=/run/xgro/vr$TAG.state cookie
+	mk_pair s$TAG $r || return 1
+	in_ns $r sysctl -qw net.ipv4.conf.all.rp_filter=2
+	start_xgro $r vr$TAG || return 1
+	kill -9 "$XPID"
+	wait "$XPID" 2>/dev/null
+	# another instance, alive, in a namespace of its own
+	ip netns add $q && NS+=($q)
+	ip -n $q link add qa$TAG type veth peer name qb$TAG || return 1
+	ip -n $q link set qa$TAG up && ip -n $q link set qb$TAG up
+	start_xgro $q qa$TAG || return 1
+	other=$XPID
+	cookie=$(awk '$1 == "netns_cookie" { print $2 }' "$state")
+	[[ $cookie =~ ^[1-9][0-9]*$ ]] || fail "no netns cookie in the state: $cookie" || return 1
+	[[ $(awk '$1 == "pid_start" { print $2 }' "$state") =~ ^[1-9][0-9]*$ ]] ||
+		fail "no pid start time in the state" || return 1
+	# the dead one's pid now the other's; its namespace inode another's
+	sed -i "s/^pid .*/pid $other/; s/^netns_cookie .*/netns_cookie $((cookie + 1))/" "$state"
+	in_ns $r "$XGRO" status vr$TAG | grep -q DEAD ||
+		fail "status: $(in_ns $r "$XGRO" status vr$TAG | head -3)" || return 1
+	in_ns $r "$XGRO" detach vr$TAG >"$TMP/detach.out" 2>&1 || fail "detach: $(cat "$TMP/detach.out")" || return 1
+	kill -0 "$other" 2>/dev/null || fail "detach signalled another instance" || return 1
+	[[ $(rp_all) == 0 ]] || fail "sysctl restored in a namespace not the instance's" || return 1
+	grep -q "not restored" "$TMP/detach.out" || fail "detach said: $(cat "$TMP/detach.out")" || return 1
+	[[ ! -e /sys/fs/bpf/xgro/vr$TAG && ! -e $state ]] || fail "pins or state left" || return 1
+	in_ns $q "$XGRO" detach qa$TAG || return 1
+	wait "$other"
+	no_leftovers $q qa$TAG
+}
+
 run_tests

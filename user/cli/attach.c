@@ -372,7 +372,7 @@ static int claim(const struct xgro_attach_opts *o, struct instance *in)
 	}
 	if (xgro_state_read(in->st.id, &old))
 		return 0;
-	if (xgro_pid_alive(old.pid)) {
+	if (xgro_state_alive(&old)) {
 		pr_err("interface '%s': already attached by xgro pid %d (pins "
 		       "in %s%s); "
 		       "use --pin-dir for another instance of the same name",
@@ -536,7 +536,9 @@ static void describe(const struct xgro_attach_opts *o, struct instance *in)
 	snprintf(in->st.mode, sizeof(in->st.mode), "%s",
 		 o->skb_mode ? "skb" : "native");
 	in->st.pid = getpid();
+	in->st.pid_start = xgro_pid_start(in->st.pid);
 	in->st.netns = xgro_netns_id();
+	in->st.netns_cookie = xgro_netns_cookie();
 	for (int i = 0; xgro_settings[i].name; i++) {
 		in->st.src[i] = o->src[i];
 		snprintf(in->st.given[i], sizeof(in->st.given[i]), "%s",

@@ -109,6 +109,9 @@ struct xgro_state {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	int pid;
+	/* when pid started (clock ticks after boot): a pid reused by another
+	 * process, another xgro even, is not this instance */
+	uint64_t pid_start;
 	char pin_dir[PATH_MAX];
 	char pin_made[PATH_MAX]; /* the first directory of pin_dir we made */
 	char mode[8];		 /* native, skb */
@@ -122,7 +125,10 @@ struct xgro_state {
 	int nsysctl;
 	struct xgro_sysctl_saved sysctl[8]; /* originals to restore */
 	uint64_t netns; /* inode of the network namespace they belong to */
-	bool ready;	/* attached and every worker running */
+	/* its SO_NETNS_COOKIE: an inode is reused once the namespace is gone,
+	 * a cookie never is (0: unknown) */
+	uint64_t netns_cookie;
+	bool ready; /* attached and every worker running */
 	/* by index into xgro_settings[]: where each came from, and what
 	 * attach was given (empty: the default) */
 	uint8_t src[XGRO_NSET_MAX];
@@ -136,13 +142,21 @@ void xgro_state_id(char *id, size_t n, const char *ifname, const char *pin_dir);
 int xgro_state_write(const struct xgro_state *s);
 int xgro_state_read(const char *id, struct xgro_state *s);
 void xgro_state_remove(const char *id);
-bool xgro_pid_alive(int pid);
+/* Is the instance's process still running: its pid, started when it was? */
+bool xgro_state_alive(const struct xgro_state *s);
+/* Start time of a process (field 22 of /proc/PID/stat), 0 if it is gone. */
+uint64_t xgro_pid_start(int pid);
+/* This process's network namespace's cookie (0 if the kernel has none). */
+uint64_t xgro_netns_cookie(void);
+/* Is this process in the namespace the instance was attached in? */
+bool xgro_netns_same(const struct xgro_state *s);
 /* A network namespace named on the command line: NULL is the caller's, a
  * name from `ip netns`, a path, or an inode; "all" gives 0 (any). */
 int xgro_netns_resolve(const char *arg, uint64_t *ino);
-/* Moves this thread into network namespace `ino`, found as pid's or by
- * its `ip netns` name; 0 if already there, -ENOENT if it is nowhere. */
-int xgro_netns_enter(uint64_t ino, int pid);
+/* Moves this thread into the instance's network namespace, found as its
+ * pid's or by its `ip netns` name; 0 if already there, -ENOENT if it is
+ * nowhere (a namespace of that inode but another cookie is another one). */
+int xgro_netns_enter(const struct xgro_state *s);
 /* How status names a namespace: its `ip netns` name, if it has one. */
 const char *xgro_netns_name(uint64_t ino, char *buf, size_t n);
 /* The instance a command acts on: interface ifname (with pin_dir, if not

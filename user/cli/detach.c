@@ -32,7 +32,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (xgro_instance_find(ifname, o.pin_dir, o.netns, &st))
 		return EXIT_RUNTIME;
-	if (xgro_pid_alive(st.pid)) {
+	if (xgro_state_alive(&st)) {
 		/* SIGCONT too: a stopped instance would take the SIGTERM only
 		 * when someone resumed it */
 		if (kill(st.pid, SIGTERM) || kill(st.pid, SIGCONT)) {
@@ -41,9 +41,9 @@ int cmd_detach(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 		/* it flushes what it holds and removes its own state */
-		for (int i = 0; i < 100 && xgro_pid_alive(st.pid); i++)
+		for (int i = 0; i < 100 && xgro_state_alive(&st); i++)
 			nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
-		if (xgro_pid_alive(st.pid)) {
+		if (xgro_state_alive(&st)) {
 			pr_err("interface '%s': pid %d did not stop within 5 s",
 			       ifname, st.pid);
 			return EXIT_RUNTIME;
@@ -53,7 +53,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	/* sysctls are restored in the namespace they were changed in, which
 	 * --netns may have named from outside */
-	if (xgro_netns_enter(st.netns, st.pid))
+	if (xgro_netns_enter(&st))
 		pr_warn("the network namespace of pid %d is gone or has no "
 			"name",
 			st.pid);

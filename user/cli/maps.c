@@ -32,7 +32,7 @@ int xgro_maps_open(const char *ifname, const char *pin_dir, const char *netns,
 	memset(m, -1, sizeof(*m));
 	if ((err = xgro_instance_find(ifname, pin_dir, netns, st)))
 		return err;
-	if (!xgro_pid_alive(st->pid)) {
+	if (!xgro_state_alive(st)) {
 		pr_err("interface '%s': the instance (pid %d) is gone; "
 		       "'xgro detach %s' cleans up after it",
 		       ifname, st->pid, ifname);

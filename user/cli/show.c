@@ -228,7 +228,7 @@ struct status_ctx {
 static int status_one(const struct xgro_state *s, void *u)
 {
 	struct status_ctx *c = u;
-	bool alive = xgro_pid_alive(s->pid);
+	bool alive = xgro_state_alive(s);
 	struct xgro_config cfg;
 	struct steer_census census;
 	bool have_cfg, have_loss;
@@ -597,7 +597,7 @@ int cmd_stats(int argc, char **argv)
 		steer_census(st.pin_dir, &census);
 		print_stats(&o, l, &census);
 		fflush(stdout); /* --watch into a pipe shows each sample */
-		if (!o.watch || !xgro_pid_alive(st.pid))
+		if (!o.watch || !xgro_state_alive(&st))
 			break;
 		sleep(o.watch);
 	}

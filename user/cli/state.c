@@ -13,12 +13,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
 #include "sysctl.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE                                                        \
+	71 /* Linux 5.14; bookworm's 6.1 headers have it, older not */
+#endif
 
 void xgro_state_id(char *id, size_t n, const char *ifname, const char *pin_dir)
 {
@@ -66,7 +72,10 @@ int xgro_state_write(const struct xgro_state *s)
 	fprintf(f, "xsk_mode %s\nreinject %s\ntap %s\ngso %s\n", s->xsk_mode,
 		s->reinject, s->tap[0] ? s->tap : "-",
 		s->gso[0] ? s->gso : "-");
-	fprintf(f, "netns %llu\n", (unsigned long long)s->netns);
+	fprintf(f, "netns %llu\nnetns_cookie %llu\npid_start %llu\n",
+		(unsigned long long)s->netns,
+		(unsigned long long)s->netns_cookie,
+		(unsigned long long)s->pid_start);
 	fprintf(f, "ready %d\n", s->ready);
 	fprintf(f, "jumbo %s\n", s->jumbo[0] ? s->jumbo : "-");
 	for (int i = 0; xgro_settings[i].name; i++)
@@ -158,6 +167,10 @@ int xgro_state_read(const char *id, struct xgro_state *s)
 			snprintf(s->gso, sizeof(s->gso), "%s", a);
 		else if (!strcmp(key, "netns"))
 			s->netns = strtoull(a, NULL, 10);
+		else if (!strcmp(key, "netns_cookie"))
+			s->netns_cookie = strtoull(a, NULL, 10);
+		else if (!strcmp(key, "pid_start"))
+			s->pid_start = strtoull(a, NULL, 10);
 		else if (!strcmp(key, "ready"))
 			s->ready = atoi(a) == 1;
 		else if (!strcmp(key, "setting"))
@@ -251,15 +264,41 @@ const char *xgro_netns_name(uint64_t ino, char *buf, size_t n)
 	return buf;
 }
 
-int xgro_netns_enter(uint64_t ino, int pid)
+uint64_t xgro_netns_cookie(void)
 {
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+bool xgro_netns_same(const struct xgro_state *s)
+{
+	uint64_t cookie;
+
+	if (s->netns != xgro_netns_id())
+		return false;
+	cookie = s->netns_cookie ? xgro_netns_cookie() : 0;
+	return !cookie || cookie == s->netns_cookie;
+}
+
+int xgro_netns_enter(const struct xgro_state *s)
+{
+	uint64_t ino = s->netns;
+	int pid = xgro_state_alive(s) ? s->pid : 0;
 	char path[PATH_MAX];
 	struct stat st;
 	struct dirent *e;
 	DIR *d;
-	int fd = -1, err;
+	int fd = -1, back, err;
 
-	if (ino == xgro_netns_id())
+	if (xgro_netns_same(s))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	if (pid > 0 && !stat(path, &st) && (uint64_t)st.st_ino == ino)
@@ -275,8 +314,17 @@ int xgro_netns_enter(uint64_t ino, int pid)
 		closedir(d);
 	if (fd < 0)
 		return -ENOENT;
+	back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
 	close(fd);
+	/* the inode of a namespace long gone, reused: not the instance's */
+	if (!err && !xgro_netns_same(s)) {
+		err = -ENOENT;
+		if (back < 0 || setns(back, CLONE_NEWNET))
+			err = -errno;
+	}
+	if (back >= 0)
+		close(back);
 	return err;
 }
 
@@ -339,12 +387,40 @@ int xgro_instance_find(const char *ifname, const char *pin_dir,
 	return -ENOENT;
 }
 
-bool xgro_pid_alive(int pid)
+uint64_t xgro_pid_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* after the command's ")" (it may hold spaces and parentheses):
+	 * state is field 3, starttime field 22 */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1,
+			 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			 "%*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+bool xgro_state_alive(const struct xgro_state *s)
 {
 	char path[64], comm[32] = "";
+	int pid = s->pid;
 	FILE *f;
 
 	if (pid <= 0 || (kill(pid, 0) && errno == ESRCH))
+		return false;
+	if (s->pid_start && xgro_pid_start(pid) != s->pid_start)
 		return false;
 	/* a recycled pid is not our instance */
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
@@ -442,7 +518,7 @@ void xgro_state_cleanup(const struct xgro_state *s)
 	if (!strncmp(s->pin_dir, XGRO_PIN_ROOT "/", strlen(XGRO_PIN_ROOT) + 1))
 		rmdir(XGRO_PIN_ROOT); /* fails harmlessly while others use it */
 	/* the tap is not persistent: it went away with the instance's fds */
-	if (s->nsysctl && s->netns != xgro_netns_id()) {
+	if (s->nsysctl && !xgro_netns_same(s)) {
 		/* /proc/sys/net is per namespace: writing here would change
 		 * another namespace's settings, perhaps the host's */
 		pr_warn("sysctls of pid %d's network namespace not restored: "
