@@ -323,7 +323,8 @@ print(json.dumps({"path": name, "regime": regime, "flows": int(flows), "bed": be
     "stolen_pct": round(100 * int(stolen) / max(int(wall) * int(ncpu), 1), 1),
     "retransmits": t["retransmits"], "frames_lost": max(int(dropped), sock + int(txdrop)),
     "lost_socket": sock, "lost_if": int(dropped), "lost_sender": int(txdrop), "ofo": int(ofo),
-    "segs_per_super": round(segs, 1) if segs else None, "wall_s": int(wall) / 1e6}))
+    "segs_per_super": round(segs, 1) if segs else None, "wall_s": int(wall) / 1e6,
+    "passed_ring_full": s.get("xdp", {}).get("pass_ring_full")}))
 PY
 }
 
