@@ -36,9 +36,9 @@ struct xgro_queue {
 	struct xsk_ring_cons rx;
 	int fd;
 	bool zerocopy;
-	bool sg;	/* bound with XDP_USE_SG: frames may come chained */
-	bool unguarded; /* XGRO_FAULT=ring-unguarded: let the RX ring overflow
-			 */
+	bool sg; /* bound with XDP_USE_SG: frames may come chained */
+	/* XGRO_FAULT=ring-unguarded: the RX ring may overflow */
+	bool unguarded;
 	uint32_t max_flows;
 	struct xgro_ctx *eng;
 	/* An RX ring of `ring` entries, a fill ring and a umem of twice that:
