@@ -371,8 +371,9 @@ static void many_flows(void)
  * by pre() (and the flow put back after it, as in fast_vs_slow()), TCP
  * options of optlen bytes (headers of 54 to 94 bytes: the steady path
  * takes those up to 80), against the slow path in every mode, with and
- * without hints, in bursts of 3 and of 32, at the limits of max_segs and
- * max_size. Returns the first output's segment count, or -1.
+ * without hints, in bursts of 3 and of 32, with 8 flows (the flow cache)
+ * and 1024 (hash and bucket), at the limits of max_segs and max_size.
+ * Returns the first output's segment count, or -1.
  */
 static int steady_case(int family, int optlen, int n, int at,
 		       void (*pre)(struct pg_flow *), uint32_t max_size,
@@ -404,16 +405,21 @@ static int steady_case(int family, int optlen, int n, int at,
 		if (hints)
 			for (int i = 0; i < nf; i++)
 				hint(&pkts[i], &f, 7);
-		for (unsigned b = 3; b <= 32; b += 29) {
-			burst = b;
+		/* the small tables' loop and the large tables' groups */
+		for (unsigned k = 0; k < 4; k++) {
+			burst = k & 1 ? 32 : 3;
+			max_flows = k & 2 ? 1024 : 8;
 			run(&fast, mode, false, max_size);
 			run(&slow, mode, true, max_size);
 			burst = 3;
+			max_flows = 8;
 			if (same(&fast, &slow)) {
 				fprintf(stderr,
-					"mode %u, bursts of %u: %s "
+					"mode %u, bursts of %u, %s table: %s "
 					"differs\n",
-					mode, b, same(&fast, &slow));
+					mode, k & 1 ? 32 : 3,
+					k & 2 ? "large" : "small",
+					same(&fast, &slow));
 				return -1;
 			}
 		}

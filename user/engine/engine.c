@@ -793,7 +793,7 @@ static uint16_t bswap16_(uint16_t v)
 /*
  * The merge rules, in two parts. can_merge_hdr() holds those about header
  * bytes that are equal in every segment of a flow, which a frame whose
- * header matched the flow's template (fast_match()) has already met:
+ * header matched the flow's template (fast_check()) has already met:
  * tmpl_mask[] leaves none of these bytes out. can_merge_state() holds
  * those about what changes from segment to segment and what the flow has
  * gathered so far. The slow path applies both (can_merge()), the fast path
@@ -1289,35 +1289,25 @@ static inline bool steady_equal(const uint8_t *d, const uint8_t *hdr,
 	return !(x[0] | x[1]);
 }
 
-/*
- * The held flow a frame belongs to, found by its hash and confirmed by the
- * template, with the frame's pinfo filled as the parser would (the key
- * but its protocol left out: the flow has it), or NULL.
- */
-static inline HOT_INLINE bool
-fast_check(const struct xgro_pkt *p, const struct flow *f, struct pinfo *pi);
-
-static inline struct flow *fast_match(struct xgro_ctx *ctx,
-				      const struct xgro_pkt *p, uint32_t hash,
-				      struct pinfo *pi)
+/* The held flow the fast path takes a frame of this hash to be, by the
+ * first bucket with the hash; fast_check() or the steady path confirm. */
+static inline struct flow *fast_find(struct xgro_ctx *ctx, uint32_t hash)
 {
 	const struct bucket *b;
 	uint32_t i;
-	struct flow *f;
 
 	for (i = hash & ctx->mask;; i = (i + 1) & ctx->mask) {
 		b = &ctx->buckets[i];
 		if (!b->idx1)
 			return NULL;
 		if (b->hash == hash)
-			break;
+			return &ctx->flows[b->idx1 - 1];
 	}
-	f = &ctx->flows[b->idx1 - 1];
-	return fast_check(p, f, pi) ? f : NULL;
 }
 
 /* Whether the frame is the next of held flow f, by the template, with the
- * frame's pinfo filled as fast_match() says. */
+ * frame's pinfo filled as the parser would (the key but its protocol
+ * left out: the flow has it). */
 static inline HOT_INLINE bool fast_check(const struct xgro_pkt *p,
 					 const struct flow *f, struct pinfo *pi)
 {
@@ -1384,7 +1374,7 @@ static void fast_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
 }
 #endif
 
-/* feed_one() for a frame fast_match() found: true when it merged, false
+/* feed_one() for a frame fast_check() confirmed: true when it merged, false
  * (nothing changed) for the slow path to decide. */
 static inline HOT_INLINE bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
 					const struct xgro_pkt *pkt,
@@ -1460,8 +1450,9 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
  * a group overlap instead of queueing. The second pass only warms the
  * cache: the merge pass looks up again, so flows emitted or started
  * meanwhile cannot mislead it. A frame that may be the next of a held flow
- * (fast_hash()) is hashed from its bytes and parsed only if fast_match()
- * or feed_fast() turn it down.
+ * (fast_hash()) is hashed from its bytes, tried on the steady path
+ * (steady_flow()) and parsed only if fast_find(), fast_check() or
+ * feed_fast() turn it down.
  */
 #define GROUP 16
 
@@ -1492,10 +1483,10 @@ enum { FC_MISS, FC_MERGED, FC_SLOW };
 /*
  * The fast path's first try, for small tables: the flow cache names the
  * flow a frame most likely belongs to without the flow hash and the
- * bucket probe, and the template compare confirms it as for fast_match()
- * (it proves the key equal). FC_MISS: not found there, fast_match() may
+ * bucket probe, and the template compare confirms it as after fast_find()
+ * (it proves the key equal). FC_MISS: not found there, fast_find() may
  * still find it; FC_SLOW: it is that flow's next frame by its header but
- * feed_fast() turned it down, as it would after fast_match().
+ * feed_fast() turned it down, as it would after fast_find().
  */
 static inline HOT_INLINE int feed_cached(struct xgro_ctx *ctx,
 					 const struct xgro_pkt *p)
@@ -1578,17 +1569,20 @@ struct steady_env {
 /* feed_steady()'s outcomes */
 enum { ST_MERGED, ST_MISS, ST_OTHER };
 
+static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
+					 uint32_t max_frames, struct flow *f,
+					 const struct xgro_pkt *p,
+					 unsigned mode, bool v6);
+
 static inline HOT_INLINE int feed_steady(const struct steady_env *e,
 					 const struct xgro_pkt *p,
 					 unsigned mode, bool v6)
 {
-	const uint8_t *d = p->data, *l4, *m;
+	const uint8_t *d = p->data;
 	const unsigned l4_off = v6 ? T_L4_V6 : T_L4_V4;
-	uint32_t idx1, hl, g;
-	uint16_t fold = 0, id = 0;
 	struct xgro_ctx *ctx = e->ctx;
 	struct flow *f;
-	struct seg *sg;
+	uint32_t idx1;
 	uint64_t a;
 	uint32_t b;
 
@@ -1605,6 +1599,22 @@ static inline HOT_INLINE int feed_steady(const struct steady_env *e,
 			 ((p->flags & XGRO_PKT_OFFSETS) &&
 			  (p->l3_off != T_L3 || p->l4_off != l4_off))))
 		return ST_OTHER;
+	return steady_flow(ctx, e->max_frames, f, p, mode, v6);
+}
+
+/* feed_steady() once the flow is named, for large tables also (by the
+ * flow hash and the bucket, feed_frame()) */
+static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
+					 uint32_t max_frames, struct flow *f,
+					 const struct xgro_pkt *p,
+					 unsigned mode, bool v6)
+{
+	const uint8_t *d = p->data, *l4, *m;
+	const unsigned l4_off = v6 ? T_L4_V6 : T_L4_V4;
+	uint32_t hl, g;
+	uint16_t fold = 0, id = 0;
+	struct seg *sg;
+
 	hl = f->hdr_len;
 	g = f->gso_size;
 	m = steady_mask_of[v6][hl];
@@ -1636,7 +1646,7 @@ static inline HOT_INLINE int feed_steady(const struct steady_env *e,
 	 * compiler 8 instructions for the sequence number) */
 	__asm__("" : "+r"(l4));
 	if ((l4[13] & TCPF_PSH) || ld32(l4 + 4) != f->next_seq || !f->room ||
-	    ctx->held_frames >= e->max_frames)
+	    ctx->held_frames >= max_frames)
 		return ST_OTHER;
 	if (mode != XGRO_CSUM_TRUST) {
 		struct pinfo pi = {
@@ -1703,7 +1713,18 @@ static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
 	if (fast) {
 		/* a local, not pi: it can live in registers */
 		struct pinfo fp;
-		struct flow *f = fast_match(ctx, p, hash, &fp);
+		struct flow *f = fast_find(ctx, hash);
+
+		/* the steady path first: for most frames of a bulk flow */
+		if (f && p->len >= STEADY_LEN) {
+			bool v6 = p->data[12] == 0x86;
+
+			if (steady_flow(ctx, ctx->cfg.max_frames, f, p,
+					ctx->cfg.csum_mode, v6) == ST_MERGED)
+				return;
+		}
+		if (f && !fast_check(p, f, &fp))
+			f = NULL;
 
 #ifdef XGRO_PARSE_CROSSCHECK
 		if (f)
