@@ -1180,8 +1180,8 @@ static void tmpl_set(struct flow *f, const struct pinfo *pi)
  * take the key: 4 or 6 with *hash set, or 0 when the frame cannot be one
  * (the template compare makes sure of the rest).
  */
-static inline unsigned fast_hash(const struct xgro_ctx *ctx,
-				 const struct xgro_pkt *p, uint32_t *hash)
+static inline HOT_INLINE unsigned
+fast_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p, uint32_t *hash)
 {
 	const uint8_t *d = p->data;
 	uint64_t s = ctx->hseed, w0 = 0, w1, w2 = 0, w3, w4 = 0, h;
