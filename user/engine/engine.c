@@ -1521,20 +1521,23 @@ static inline HOT_INLINE int feed_cached(struct xgro_ctx *ctx,
 }
 
 /*
- * The steady state of a held TCP flow, in front of feed_cached(): its next
- * full-sized segment, in order, not the last (no PSH, room left for more),
- * the flow's IPv4 ID mode already known. Most frames of a bulk flow are
- * that, and for them every rule has one answer the flow can know ahead:
- * the IP length is the flow's full one (full_len_n), so the lengths the
- * fast path derives and checks are the flow's own, the payload is
- * gso_size long, and check_full() will not emit; what is left to compare
- * is the template, the length field, ID, sequence and the IPv4 header
- * checksum, which is right when the frame's header sums to a multiple of
- * 0xffff (ip_sum holds the rest of the header; the words that change are
- * added as one 32-bit and one 16-bit load, 2^16 being 1 modulo 0xffff).
- * Whatever it is not sure of it leaves to feed_cached() and the slow path,
- * with nothing changed. Its outcome is the one feed_fast() would have: the
- * fuzzer's cross-check traps where the slow path would decide otherwise.
+ * The steady state of a held TCP flow, in front of feed_cached() (and,
+ * for large tables, of fast_check(), steady_flow()): its next full-sized
+ * segment, in order, not the last (no PSH, room left for more). Most
+ * frames of a bulk flow are that, and for them every rule has one answer
+ * the flow can know ahead: the IP length is the flow's full one
+ * (full_len_n), so the lengths the fast path derives and checks are the
+ * flow's own, the payload is gso_size long, and check_full() will not
+ * emit (room); what is left to compare is the template (80 bytes under a
+ * mask for the header's length, steady_equal()), the length field, ID,
+ * sequence and the IPv4 header checksum, which is right when the frame's
+ * header sums to a multiple of 0xffff (ip_sum holds the rest of the
+ * header; the words that change are added as one 32-bit and one 16-bit
+ * load, 2^16 being 1 modulo 0xffff; a header never sums to zero, its
+ * first byte being 0x45). Whatever it is not sure of it leaves to the
+ * fast path and the slow path, with nothing changed. Its outcome is the
+ * one feed_fast() would have: the fuzzer's cross-check traps where the
+ * slow path would decide otherwise.
  */
 #ifdef XGRO_PARSE_CROSSCHECK
 static void steady_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
