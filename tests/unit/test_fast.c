@@ -24,6 +24,9 @@ static int nf;
 
 typedef void (*post_fn)(struct xgro_pkt *p, uint8_t *d);
 
+/* the IPv4 ID every frame keeps (a fixed-ID flow), else it counts up */
+static bool fixed_id;
+
 static int add(struct pg_flow *f, size_t plen)
 {
 	uint8_t pay[2048];
@@ -39,7 +42,8 @@ static int add(struct pg_flow *f, size_t plen)
 				      .handle = (uint64_t)nf };
 	if (f->proto == 6)
 		f->seq += (uint32_t)plen;
-	f->ip_id++;
+	if (!fixed_id)
+		f->ip_id++;
 	return nf++;
 }
 
@@ -67,12 +71,15 @@ static void hint(struct xgro_pkt *p, const struct pg_flow *f, uint32_t seed)
 /* One run over the frames; the path chosen by xgro_fast_path_off. */
 /* 8 flows: one pass; 1024: prefetch groups (SMALL_TABLE in engine.c) */
 static uint32_t max_flows = 8;
+static uint32_t max_segs; /* 0: the default */
+static unsigned burst = 3;
 
 static void run(struct rec *r, unsigned mode, bool slow, uint32_t max_size)
 {
 	struct xgro_engine_config c = { .max_flows = max_flows,
 					.csum_mode = mode,
 					.max_size = max_size,
+					.max_segs = max_segs,
 					.seed = 7 };
 	struct xgro_ctx *ctx;
 
@@ -81,9 +88,9 @@ static void run(struct rec *r, unsigned mode, bool slow, uint32_t max_size)
 	if (xgro_ctx_create(&c, rec_emit, r, &ctx))
 		abort();
 	/* in bursts of 3, so that frames of one group see each other */
-	for (int i = 0; i < nf; i += 3)
-		xgro_feed(ctx, pkts + i, nf - i < 3 ? (unsigned)(nf - i) : 3,
-			  0);
+	for (int i = 0; i < nf; i += (int)burst)
+		xgro_feed(ctx, pkts + i,
+			  nf - i < (int)burst ? (unsigned)(nf - i) : burst, 0);
 	xgro_flush_all(ctx);
 	xgro_ctx_destroy(ctx);
 	xgro_fast_path_off = false;
@@ -357,6 +364,157 @@ static void many_flows(void)
 	}
 }
 
+/*
+ * The steady path (feed_steady() in engine.c): the next full segment of
+ * a TCP flow, taken on a template compare, the flow's full IP length and
+ * a count of the room left. One flow of n frames, the one at `at` built
+ * by pre() (and the flow put back after it, as in fast_vs_slow()), TCP
+ * options of optlen bytes (headers of 54 to 94 bytes: the steady path
+ * takes those up to 80), against the slow path in every mode, with and
+ * without hints, in bursts of 3 and of 32, with 8 flows (the flow cache)
+ * and 1024 (hash and bucket), at the limits of max_segs and max_size.
+ * Returns the first output's segment count, or -1.
+ */
+static int steady_case(int family, int optlen, int n, int at,
+		       void (*pre)(struct pg_flow *), uint32_t max_size,
+		       bool hints)
+{
+	static struct rec fast, slow;
+	struct pg_flow f, saved;
+	int first = -1;
+
+	for (unsigned mode = 0; mode <= XGRO_CSUM_TRUST; mode++) {
+		nf = 0;
+		pg_init(&f, family, 6, 1);
+		f.optlen = optlen;
+		for (int i = 0; i < optlen; i++)
+			f.opts[i] = 1; /* NOPs */
+		for (int i = 0; i < n; i++) {
+			if (i != at) {
+				add(&f, MSS);
+				continue;
+			}
+			saved = f;
+			pre(&f);
+			add(&f, MSS);
+			f = saved;
+			f.seq += MSS;
+			if (!fixed_id)
+				f.ip_id++;
+		}
+		if (hints)
+			for (int i = 0; i < nf; i++)
+				hint(&pkts[i], &f, 7);
+		/* the small tables' loop and the large tables' groups */
+		for (unsigned k = 0; k < 4; k++) {
+			burst = k & 1 ? 32 : 3;
+			max_flows = k & 2 ? 1024 : 8;
+			run(&fast, mode, false, max_size);
+			run(&slow, mode, true, max_size);
+			burst = 3;
+			max_flows = 8;
+			if (same(&fast, &slow)) {
+				fprintf(stderr,
+					"mode %u, bursts of %u, %s table: %s "
+					"differs\n",
+					mode, k & 1 ? 32 : 3,
+					k & 2 ? "large" : "small",
+					same(&fast, &slow));
+				return -1;
+			}
+		}
+		if (mode == 0)
+			first = fast.n ? fast.v[0].segs : 0;
+	}
+	return first;
+}
+
+static void p_none(struct pg_flow *f)
+{
+	(void)f;
+}
+static void p_id_first(struct pg_flow *f)
+{
+	f->ip_id = 7919; /* pg_init(f, ..., 1): the first segment's ID */
+}
+static void p_id_next(struct pg_flow *f)
+{
+	f->ip_id++;
+}
+static void p_ttl(struct pg_flow *f)
+{
+	f->ttl--;
+}
+
+/* 60 segments merge: more chunks than one, more than the steady path
+ * has room for at each max_segs and max_size */
+static void steady_limits(void)
+{
+	static const uint32_t segs[] = { 0, 2, 3, 7, 8, 9, 16, 17, 63, 64 };
+	static const uint32_t sizes[] = { 0, 5 * (MSS + 32) + 20,
+					  8 * (MSS + 32) + 21, 9000 };
+
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
+			for (int h = 0; h < 4; h++) {
+				max_segs = segs[i];
+				CHECKF(steady_case(h & 2 ? 6 : 4, 12, 60, -1,
+						   p_none, sizes[j], h & 1) > 1,
+				       "max_segs %u, max_size %u, hints %d, "
+				       "IPv%d",
+				       segs[i], sizes[j], h & 1, h & 2 ? 6 : 4);
+				max_segs = 0;
+			}
+}
+
+/* options of 0 to 40 bytes: headers the steady compare covers (up to 80)
+ * and ones it leaves to the fast path */
+static void steady_options(void)
+{
+	for (int o = 0; o <= 40; o += 4)
+		for (int h = 0; h < 4; h++)
+			CHECKF(steady_case(h & 2 ? 6 : 4, o, 20, -1, p_none, 0,
+					   h & 1) == 20,
+			       "options %d, hints %d, IPv%d", o, h & 1,
+			       h & 2 ? 6 : 4);
+}
+
+/* frames that match the template but must not merge, deep in a flow
+ * (the steady path's), at each place from the second frame on */
+static void steady_breaks(void)
+{
+	void (*const pre[])(struct pg_flow *) = { p_seq_gap,  p_id_jump,
+						  p_id_first, p_psh,
+						  p_ttl,      p_pad };
+
+	for (size_t k = 0; k < sizeof(pre) / sizeof(pre[0]); k++)
+		for (int at = 1; at < 12; at++)
+			for (int h = 0; h < 2; h++)
+				CHECKF(steady_case(4, 12, 14, at, pre[k], 0,
+						   h) >= 1,
+				       "case %zu at frame %d, hints %d", k, at,
+				       h);
+	for (int at = 1; at < 12; at++)
+		CHECKF(steady_case(6, 12, 14, at, p_seq_gap, 0, 0) >= 1,
+		       "IPv6 seq gap at %d", at);
+}
+
+/* a fixed-ID flow (the second segment decides, ID_FIXED), and one that
+ * then counts up after all, which must not merge */
+static void steady_fixed_id(void)
+{
+	fixed_id = true;
+	for (int h = 0; h < 2; h++) {
+		CHECKF(steady_case(4, 12, 30, -1, p_none, 0, h) == 30,
+		       "hints %d", h);
+		for (int at = 2; at < 12; at++)
+			CHECKF(steady_case(4, 12, 14, at, p_id_next, 0, h) ==
+				       at,
+			       "ID counts up at %d, hints %d", at, h);
+	}
+	fixed_id = false;
+}
+
 static const struct check_test tests[] = {
 	{ "base_merges", base_merges },
 	{ "seq_gap", seq_gap },
@@ -381,6 +539,10 @@ static const struct check_test tests[] = {
 	{ "size_limit", size_limit },
 	{ "size_limit_v6_udp", size_limit_v6_udp },
 	{ "many_flows", many_flows },
+	{ "steady_limits", steady_limits },
+	{ "steady_options", steady_options },
+	{ "steady_breaks", steady_breaks },
+	{ "steady_fixed_id", steady_fixed_id },
 };
 
 CHECK_MAIN("fast", tests)

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "parse.h"
@@ -40,7 +41,8 @@ struct seg {
 	const uint8_t *pay;
 };
 
-#define CHUNK_SEGS 8 /* 128 bytes: two cache lines */
+#define CHUNK_SEGS 8  /* 128 bytes: two cache lines */
+#define STEADY_LEN 80 /* header bytes feed_steady() compares */
 #define FLOW_CHUNKS (XGRO_MAX_SEGS / CHUNK_SEGS)
 
 struct chunk {
@@ -51,19 +53,20 @@ struct chunk {
  * A held flow's slot, in the order a frame of it reads the slot: the key
  * (can_merge() reads its protocol), the merge state, the chunks and the
  * header template, so that for TCP/IPv4 with timestamps (a 66-byte
- * header, bytes 120..185) a frame touches 3 lines, the ones xgro_feed()
- * prefetches. What only start and flush need comes last.
+ * header, bytes 112..177) a frame touches 3 lines, the ones xgro_feed()
+ * prefetches; the template on a 16-byte boundary, so that the compare's
+ * loads of it fold into its vector instructions. What only start and
+ * flush need comes last.
  */
 struct flow {
 	struct xgro_flow_key key;
 	uint32_t l3_len; /* merged IP length so far; gives the payload held */
-	uint32_t pad0;
 	uint32_t next_seq;
 	uint32_t fold_sum; /* fold mode: payload sums, offsets applied */
-	uint32_t ip_sum;   /* IPv4 header sum but length, ID and checksum */
+	uint16_t ip_sum;   /* IPv4 header sum but length, ID and checksum */
 	uint16_t nsegs;
 	uint16_t gso_size;
-	uint16_t pad1;
+	uint16_t full_len_n; /* IP length field of a full segment, as sent */
 	uint16_t first_id;
 	uint16_t next_id;
 	uint8_t id_mode;
@@ -73,17 +76,17 @@ struct flow {
 	uint8_t psh; /* the last segment had PSH */
 	uint8_t ipv6;
 	uint8_t tmpl; /* enum tmpl: which mask the fast path compares with */
-	uint8_t pad[3];
+	uint8_t room; /* full segments that may join and leave it held */
 	uint32_t chunk[FLOW_CHUNKS]; /* segment records, CHUNK_SEGS each */
-	uint8_t hdr[XGRO_MAX_HDR];
+	uint8_t hdr[XGRO_MAX_HDR] __attribute__((aligned(16)));
 	uint32_t hash;
-	uint32_t prev; /* age list */
-	uint32_t next; /* age list, or free list */
-	uint32_t pad2;
+	uint32_t prev;	/* age list */
+	uint32_t next;	/* age list, or free list */
+	uint32_t fslot; /* its flow cache entry, if it has one */
 	uint64_t start_ns;
 } __attribute__((aligned(64)));
 #define FLOW_HOT_LINES 3
-_Static_assert(offsetof(struct flow, hdr) == 120 &&
+_Static_assert(offsetof(struct flow, hdr) == 112 &&
 		       offsetof(struct flow, hdr) + 66 <= 64 * FLOW_HOT_LINES,
 	       "a 66-byte header in the hot lines");
 _Static_assert(sizeof(struct flow) == 320, "flow slot size");
@@ -150,6 +153,18 @@ struct layout {
 /* flow cache entries per bucket: 8 per flow, so that few flows share one */
 #define FCACHE_PER_BUCKET 4
 
+/*
+ * From this size up the block is asked for in transparent huge pages: at
+ * 65,536 flows (46 MiB) a frame touches its flow slot, bucket and chunk
+ * in three distant 4 KiB pages, each a TLB miss on top of the cache miss,
+ * and with huge pages they all fall in the TLB. Below it the table fits
+ * the TLB's reach of 4 KiB pages well enough that a page of 2 MiB would
+ * mostly be waste. Where THP is off the madvise() fails and nothing
+ * changes.
+ */
+#define HUGE_PAGE (2u << 20)
+#define HUGE_FROM (1u << 20)
+
 static size_t align64(size_t x)
 {
 	return (x + 63) & ~(size_t)63;
@@ -173,6 +188,10 @@ static void get_layout(const struct xgro_engine_config *c, struct layout *l)
 	l->fcache = align64(l->stack + (size_t)l->nchunks * sizeof(uint32_t));
 	l->nfcache = c->max_flows <= SMALL_TABLE ? FCACHE_PER_BUCKET * nb : 0;
 	l->total = align64(l->fcache + (size_t)l->nfcache * sizeof(uint32_t));
+	/* whole huge pages from this size up (xgro_ctx_create()) */
+	if (l->total >= HUGE_FROM)
+		l->total =
+			(l->total + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
 }
 
 static int check_config(const struct xgro_engine_config *in,
@@ -283,9 +302,12 @@ int xgro_ctx_create(const struct xgro_engine_config *cfg, xgro_emit_fn emit,
 	if (err)
 		return err;
 	get_layout(&c, &l);
-	mem = aligned_alloc(64, l.total);
+	mem = aligned_alloc(l.total >= HUGE_FROM ? HUGE_PAGE : 64, l.total);
 	if (!mem)
 		return -ENOMEM;
+	/* only a hint: without THP the block stays in 4 KiB pages */
+	if (l.total >= HUGE_FROM)
+		(void)madvise(mem, l.total, MADV_HUGEPAGE);
 	*ctxp = ctx_init(mem, &c, &l, emit, user);
 	(*ctxp)->heap = true;
 	return 0;
@@ -386,7 +408,8 @@ static bool seg_available(const struct xgro_ctx *ctx)
 
 /* The record for a flow's next segment, with a new chunk every
  * CHUNK_SEGS (the layout guarantees one is free). */
-static struct seg *seg_alloc(struct xgro_ctx *ctx, struct flow *f)
+static inline __attribute__((always_inline)) struct seg *
+seg_alloc(struct xgro_ctx *ctx, struct flow *f)
 {
 	uint32_t n = f->nsegs;
 
@@ -495,8 +518,17 @@ static void finish_header(struct xgro_ctx *ctx, struct flow *f)
 
 	if (!f->ipv6) {
 		st16(l3 + 2, (uint16_t)f->l3_len);
-		stn16(l3 + 10, 0);
-		stn16(l3 + 10, (uint16_t)~fold64(sum32(l3, 5)));
+		/* a template's ip_sum has the header but for length, ID and
+		 * checksum, and the ID is the first segment's */
+		if (f->tmpl != T_NONE) {
+			stn16(l3 + 10,
+			      (uint16_t)~fold32(f->ip_sum +
+						(uint32_t)ldn16(l3 + 2) +
+						ldn16(l3 + 4)));
+		} else {
+			stn16(l3 + 10, 0);
+			stn16(l3 + 10, (uint16_t)~fold64(sum32(l3, 5)));
+		}
 	} else {
 		st16(l3 + 4, (uint16_t)(f->l3_len - 40));
 	}
@@ -518,11 +550,11 @@ static void finish_header(struct xgro_ctx *ctx, struct flow *f)
 				      f->fold_sum));
 			return;
 		}
-		stn16(l4 + 16, xgro_csum_fold(ps));
+		stn16(l4 + 16, fold32(ps));
 		v->csum_offset = 16;
 	} else {
 		st16(l4 + 4, (uint16_t)l4_len);
-		stn16(l4 + 6, xgro_csum_fold(ps));
+		stn16(l4 + 6, fold32(ps));
 		v->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
 		v->csum_offset = 6;
 	}
@@ -545,10 +577,10 @@ static void age_unlink(struct xgro_ctx *ctx, struct flow *f)
 static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 {
 	struct xgro_out *o = &ctx->out;
-	uint32_t idx = flow_index(ctx, f), n;
+	uint32_t idx = flow_index(ctx, f), n, segs, gso;
 
 	if (ctx->fcache && f->tmpl != T_NONE) {
-		uint32_t *e = &ctx->fcache[fc_slot(ctx, f->hdr, f->l4_off)];
+		uint32_t *e = &ctx->fcache[f->fslot];
 
 		/* unless a later flow took the entry over */
 		if (*e == idx + 1)
@@ -570,16 +602,20 @@ static void flush_flow(struct xgro_ctx *ctx, struct flow *f, unsigned reason)
 	o->key = &f->key;
 	ctx->iov[1].iov_base = f->hdr;
 	ctx->iov[1].iov_len = f->hdr_len;
-	for (n = 0; n < f->nsegs; n += CHUNK_SEGS) {
+	/* locals: the stores below may alias f as far as the compiler knows,
+	 * and it loaded both again for every segment */
+	segs = f->nsegs;
+	gso = f->gso_size;
+	for (n = 0; n < segs; n += CHUNK_SEGS) {
 		const struct seg *s = ctx->chunks[f->chunk[n / CHUNK_SEGS]].s;
-		uint32_t k =
-			f->nsegs - n < CHUNK_SEGS ? f->nsegs - n : CHUNK_SEGS;
+		uint32_t k = segs - n < CHUNK_SEGS ? segs - n : CHUNK_SEGS;
 		struct iovec *v = &ctx->iov[2 + n];
+		uint64_t *h = &ctx->handles[n];
 
 		for (uint32_t j = 0; j < k; j++) {
 			v[j].iov_base = (void *)s[j].pay;
-			v[j].iov_len = f->gso_size;
-			ctx->handles[n + j] = s[j].handle;
+			v[j].iov_len = gso;
+			h[j] = s[j].handle;
 		}
 	}
 	n = f->nsegs;
@@ -721,7 +757,7 @@ static uint16_t fold_payload_sum(const uint8_t *d, const struct pinfo *pi)
 		xgro_pseudo_sum(d + pi->l3_off, pi->ipv6, PROTO_TCP, l4_len);
 
 	s = fold64(s + sum32(d + pi->l4_off, (pi->pay_off - pi->l4_off) / 4u));
-	return (uint16_t)~xgro_csum_fold(s);
+	return (uint16_t)~fold32(s);
 }
 
 static bool l4_csum_ok(const uint8_t *d, const struct pinfo *pi)
@@ -730,8 +766,7 @@ static bool l4_csum_ok(const uint8_t *d, const struct pinfo *pi)
 	uint32_t s = xgro_pseudo_sum(d + pi->l3_off, pi->ipv6, pi->key.proto,
 				     l4_len);
 
-	return xgro_csum_fold(xgro_csum_partial(d + pi->l4_off, l4_len, s)) ==
-	       0xffff;
+	return fold32(xgro_csum_partial(d + pi->l4_off, l4_len, s)) == 0xffff;
 }
 
 /* The checksum mode's work on a candidate: false when its L4 checksum is
@@ -758,7 +793,7 @@ static uint16_t bswap16_(uint16_t v)
 /*
  * The merge rules, in two parts. can_merge_hdr() holds those about header
  * bytes that are equal in every segment of a flow, which a frame whose
- * header matched the flow's template (fast_match()) has already met:
+ * header matched the flow's template (fast_check()) has already met:
  * tmpl_mask[] leaves none of these bytes out. can_merge_state() holds
  * those about what changes from segment to segment and what the flow has
  * gathered so far. The slow path applies both (can_merge()), the fast path
@@ -914,6 +949,26 @@ static void add_seg(struct xgro_ctx *ctx, struct flow *f,
 
 static void tmpl_set(struct flow *f, const struct pinfo *pi);
 
+/*
+ * How many more full segments (gso_size) a flow may take with
+ * check_full() keeping it held each time: fewer than max_segs segments
+ * and an IP length below max_size after each. Every full segment that
+ * joins takes one (merge()); any other ends the flow. feed_steady() needs
+ * only this, where it had two limits to test; both are fixed while a flow
+ * is held (xgro_ctx_reconfigure() flushes when they change).
+ */
+static uint8_t flow_room(const struct xgro_ctx *ctx, const struct flow *f)
+{
+	uint32_t segs, bytes;
+
+	if (f->nsegs + 1u >= ctx->cfg.max_segs ||
+	    f->l3_len + f->gso_size >= ctx->cfg.max_size)
+		return 0;
+	segs = ctx->cfg.max_segs - 1u - f->nsegs;
+	bytes = (ctx->cfg.max_size - 1u - f->l3_len) / f->gso_size;
+	return (uint8_t)(segs < bytes ? segs : bytes);
+}
+
 static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 		       const struct xgro_pkt *pkt, const struct pinfo *pi,
 		       uint16_t fold, uint64_t now_ns)
@@ -952,15 +1007,29 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 	}
 	if (pi->key.proto == PROTO_TCP)
 		f->next_seq = ld32(d + pi->l4_off + 4) + pi->pay_len;
-	memcpy(f->hdr, d, pi->pay_off);
+	/* what the steady compare reads past the header, under a zero mask,
+	 * must be defined bytes: the frame's own, or zeros */
+	if (pi->pay_off <= STEADY_LEN && pkt->len >= STEADY_LEN) {
+		/* one fixed-size copy, inlined */
+		memcpy(f->hdr, d, STEADY_LEN);
+	} else {
+		memcpy(f->hdr, d, pi->pay_off);
+		if (pi->pay_off < STEADY_LEN)
+			memset(f->hdr + pi->pay_off, 0,
+			       STEADY_LEN - pi->pay_off);
+	}
 	tmpl_set(f, pi);
 	/* In the flow cache only with its true hash: the frames that find it
 	 * there are then the ones the slow path's lookup would find it for
 	 * (a hinted frame must carry the same hash, feed_cached()). */
-	if (ctx->fcache && f->tmpl != T_NONE &&
-	    (!(pkt->flags & XGRO_PKT_HASH) ||
-	     hash == xgro_flow_hash(&pi->key, ctx->cfg.seed)))
-		ctx->fcache[fc_slot(ctx, f->hdr, f->l4_off)] = idx + 1;
+	f->fslot = 0;
+	if (ctx->fcache && f->tmpl != T_NONE) {
+		/* kept for flush_flow(), which clears it */
+		f->fslot = fc_slot(ctx, f->hdr, f->l4_off);
+		if (!(pkt->flags & XGRO_PKT_HASH) ||
+		    hash == xgro_flow_hash(&pi->key, ctx->cfg.seed))
+			ctx->fcache[f->fslot] = idx + 1;
+	}
 	bucket_insert(ctx, hash, idx);
 	f->prev = ctx->age_tail;
 	f->next = NIL;
@@ -971,6 +1040,7 @@ static void start_flow(struct xgro_ctx *ctx, uint32_t hash,
 	ctx->age_tail = idx;
 	ctx->held_flows++;
 	add_seg(ctx, f, pkt, pi, fold);
+	f->room = flow_room(ctx, f);
 	/* a first segment already shorter than a later one could be is not
 	 * known to be short yet: gso_size is its own length */
 	check_full(ctx, f, f->gso_size, pi->tcp_flags & TCPF_PSH);
@@ -980,6 +1050,9 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 		  const struct xgro_pkt *pkt, const struct pinfo *pi,
 		  uint16_t fold)
 {
+	/* a full one takes a place; one of any other length ends the flow */
+	if (f->room)
+		f->room--;
 	if (!f->ipv6) {
 		uint16_t id = ld16(pkt->data + pi->l3_off + 4);
 
@@ -1020,6 +1093,25 @@ static void merge(struct xgro_ctx *ctx, struct flow *f,
 /* 0xff where a frame must equal its flow's first header */
 static uint8_t tmpl_mask[T_N][XGRO_MAX_HDR] __attribute__((aligned(16)));
 
+/*
+ * The steady path's compare (feed_steady()): five fixed 16-byte steps over
+ * 80 bytes, with a mask per header length that is zero past the header,
+ * so that neither the offsets nor the number of steps depend on the flow.
+ * TCP headers are whole 32-bit words: TCP/IPv4 headers of 54..78 bytes,
+ * TCP/IPv6 ones of 74 and 78, one mask each.
+ */
+#define STEADY_MASKS 7
+static uint8_t steady_mask[2][STEADY_MASKS][STEADY_LEN]
+	__attribute__((aligned(16)));
+/* by header length, NULL where there is none: one load instead of a range
+ * test and an index computed */
+static const uint8_t *steady_mask_of[2][256];
+
+static inline unsigned steady_base(bool v6)
+{
+	return v6 ? T_L4_V6 + 20 : T_L4_V4 + 20;
+}
+
 static void mask_clear(uint8_t *m, unsigned off, unsigned n)
 {
 	memset(m + off, 0, n);
@@ -1047,6 +1139,17 @@ __attribute__((constructor)) static void tmpl_init(void)
 			mask_clear(m, l4 + 4, 4); /* length, checksum */
 		}
 	}
+	for (unsigned v6 = 0; v6 < 2; v6++) {
+		for (unsigned k = 0; k < STEADY_MASKS; k++) {
+			unsigned hl = steady_base(v6) + 4 * k;
+
+			if (hl > STEADY_LEN)
+				break;
+			memcpy(steady_mask[v6][k],
+			       tmpl_mask[v6 ? T_TCP6 : T_TCP4], hl);
+			steady_mask_of[v6][hl] = steady_mask[v6][k];
+		}
+	}
 }
 
 /* At start_flow(): whether the fast path may compare with this flow. */
@@ -1064,8 +1167,10 @@ static void tmpl_set(struct flow *f, const struct pinfo *pi)
 		memset(ip + 2, 0, 4);
 		memset(ip + 10, 0, 2);
 		f->ip_sum = fold64(sum32(ip, 5));
+		st16((uint8_t *)&f->full_len_n, (uint16_t)(pi->l3_len));
 	} else if (pi->ipv6 && pi->l4_off == T_L4_V6) {
 		f->tmpl = tcp ? T_TCP6 : T_UDP6;
+		st16((uint8_t *)&f->full_len_n, (uint16_t)(pi->l3_len - 40));
 	}
 }
 
@@ -1075,8 +1180,8 @@ static void tmpl_set(struct flow *f, const struct pinfo *pi)
  * take the key: 4 or 6 with *hash set, or 0 when the frame cannot be one
  * (the template compare makes sure of the rest).
  */
-static inline unsigned fast_hash(const struct xgro_ctx *ctx,
-				 const struct xgro_pkt *p, uint32_t *hash)
+static inline HOT_INLINE unsigned
+fast_hash(const struct xgro_ctx *ctx, const struct xgro_pkt *p, uint32_t *hash)
 {
 	const uint8_t *d = p->data;
 	uint64_t s = ctx->hseed, w0 = 0, w1, w2 = 0, w3, w4 = 0, h;
@@ -1151,45 +1256,58 @@ static inline bool tmpl_equal(const uint8_t *d, const uint8_t *h,
 		  tmpl_diff(d, h, m, len - 16);
 	uint64_t x[2];
 
-	if (len > 48)
-		acc |= tmpl_diff(d, h, m, 32);
-	if (len > 64)
-		acc |= tmpl_diff(d, h, m, 48);
-	for (uint32_t o = 64; o + 16 < len; o += 16)
-		acc |= tmpl_diff(d, h, m, o);
+	/* 48..80 bytes (TCP/IPv4 with up to 24 bytes of options, TCP/IPv6
+	 * with up to 8) in five fixed steps, the last two overlapping: one
+	 * branch instead of one per step */
+	if (__builtin_expect(len - 48 <= 32, 1)) {
+		acc |= tmpl_diff(d, h, m, 32) | tmpl_diff(d, h, m, len - 32);
+	} else {
+		if (len > 48)
+			acc |= tmpl_diff(d, h, m, 32);
+		if (len > 64)
+			acc |= tmpl_diff(d, h, m, 48);
+		for (uint32_t o = 64; o + 16 < len; o += 16)
+			acc |= tmpl_diff(d, h, m, o);
+	}
 	memcpy(x, &acc, 16);
 	return !(x[0] | x[1]);
 }
 
-/*
- * The held flow a frame belongs to, found by its hash and confirmed by the
- * template, with the frame's pinfo filled as the parser would (the key
- * but its protocol left out: the flow has it), or NULL.
- */
-static inline HOT_INLINE bool
-fast_check(const struct xgro_pkt *p, const struct flow *f, struct pinfo *pi);
+/* The same for feed_steady(): 80 bytes of the frame, a mask zero past
+ * the header. */
+static inline bool steady_equal(const uint8_t *d, const uint8_t *hdr,
+				const uint8_t *mask)
+{
+	const uint8_t *h = __builtin_assume_aligned(hdr, 16);
+	const uint8_t *m = __builtin_assume_aligned(mask, 16);
+	v16 acc = tmpl_diff(d, h, m, 0) | tmpl_diff(d, h, m, 16) |
+		  tmpl_diff(d, h, m, 32) | tmpl_diff(d, h, m, 48) |
+		  tmpl_diff(d, h, m, 64);
+	uint64_t x[2];
 
-static inline struct flow *fast_match(struct xgro_ctx *ctx,
-				      const struct xgro_pkt *p, uint32_t hash,
-				      struct pinfo *pi)
+	memcpy(x, &acc, 16);
+	return !(x[0] | x[1]);
+}
+
+/* The held flow the fast path takes a frame of this hash to be, by the
+ * first bucket with the hash; fast_check() or the steady path confirm. */
+static inline struct flow *fast_find(struct xgro_ctx *ctx, uint32_t hash)
 {
 	const struct bucket *b;
 	uint32_t i;
-	struct flow *f;
 
 	for (i = hash & ctx->mask;; i = (i + 1) & ctx->mask) {
 		b = &ctx->buckets[i];
 		if (!b->idx1)
 			return NULL;
 		if (b->hash == hash)
-			break;
+			return &ctx->flows[b->idx1 - 1];
 	}
-	f = &ctx->flows[b->idx1 - 1];
-	return fast_check(p, f, pi) ? f : NULL;
 }
 
 /* Whether the frame is the next of held flow f, by the template, with the
- * frame's pinfo filled as fast_match() says. */
+ * frame's pinfo filled as the parser would (the key but its protocol
+ * left out: the flow has it). */
 static inline HOT_INLINE bool fast_check(const struct xgro_pkt *p,
 					 const struct flow *f, struct pinfo *pi)
 {
@@ -1256,7 +1374,7 @@ static void fast_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
 }
 #endif
 
-/* feed_one() for a frame fast_match() found: true when it merged, false
+/* feed_one() for a frame fast_check() confirmed: true when it merged, false
  * (nothing changed) for the slow path to decide. */
 static inline HOT_INLINE bool feed_fast(struct xgro_ctx *ctx, struct flow *f,
 					const struct xgro_pkt *pkt,
@@ -1332,8 +1450,9 @@ static void feed_one(struct xgro_ctx *ctx, const struct xgro_pkt *pkt,
  * a group overlap instead of queueing. The second pass only warms the
  * cache: the merge pass looks up again, so flows emitted or started
  * meanwhile cannot mislead it. A frame that may be the next of a held flow
- * (fast_hash()) is hashed from its bytes and parsed only if fast_match()
- * or feed_fast() turn it down.
+ * (fast_hash()) is hashed from its bytes, tried on the steady path
+ * (steady_flow()) and parsed only if fast_find(), fast_check() or
+ * feed_fast() turn it down.
  */
 #define GROUP 16
 
@@ -1364,10 +1483,10 @@ enum { FC_MISS, FC_MERGED, FC_SLOW };
 /*
  * The fast path's first try, for small tables: the flow cache names the
  * flow a frame most likely belongs to without the flow hash and the
- * bucket probe, and the template compare confirms it as for fast_match()
- * (it proves the key equal). FC_MISS: not found there, fast_match() may
+ * bucket probe, and the template compare confirms it as after fast_find()
+ * (it proves the key equal). FC_MISS: not found there, fast_find() may
  * still find it; FC_SLOW: it is that flow's next frame by its header but
- * feed_fast() turned it down, as it would after fast_match().
+ * feed_fast() turned it down, as it would after fast_find().
  */
 static inline HOT_INLINE int feed_cached(struct xgro_ctx *ctx,
 					 const struct xgro_pkt *p)
@@ -1401,6 +1520,191 @@ static inline HOT_INLINE int feed_cached(struct xgro_ctx *ctx,
 							      : FC_SLOW;
 }
 
+/*
+ * The steady state of a held TCP flow, in front of feed_cached() (and,
+ * for large tables, of fast_check(), steady_flow()): its next full-sized
+ * segment, in order, not the last (no PSH, room left for more). Most
+ * frames of a bulk flow are that, and for them every rule has one answer
+ * the flow can know ahead: the IP length is the flow's full one
+ * (full_len_n), so the lengths the fast path derives and checks are the
+ * flow's own, the payload is gso_size long, and check_full() will not
+ * emit (room); what is left to compare is the template (80 bytes under a
+ * mask for the header's length, steady_equal()), the length field, ID,
+ * sequence and the IPv4 header checksum, which is right when the frame's
+ * header sums to a multiple of 0xffff (ip_sum holds the rest of the
+ * header; the words that change are added as one 32-bit and one 16-bit
+ * load, 2^16 being 1 modulo 0xffff; a header never sums to zero, its
+ * first byte being 0x45). Whatever it is not sure of it leaves to the
+ * fast path and the slow path, with nothing changed. Its outcome is the
+ * one feed_fast() would have: the fuzzer's cross-check traps where the
+ * slow path would decide otherwise.
+ */
+#ifdef XGRO_PARSE_CROSSCHECK
+static void steady_crosscheck(struct xgro_ctx *ctx, const struct xgro_pkt *p,
+			      const struct flow *f, const struct pinfo *pi)
+{
+	struct pinfo slow;
+
+	fast_crosscheck(ctx, p, f->hash, f, pi);
+	xgro_parse(p, ctx->cfg.protos, !ctx->cfg.no_udp_gso, &slow);
+	/* merges, and check_full() does not emit */
+	if (slow.status != P_CANDIDATE ||
+	    can_merge(ctx, f, p->data, &slow) >= 0 ||
+	    (slow.tcp_flags & TCPF_PSH) || slow.pay_len != f->gso_size ||
+	    f->nsegs + 1u >= ctx->cfg.max_segs ||
+	    f->l3_len + slow.pay_len >= ctx->cfg.max_size)
+		__builtin_trap();
+}
+#endif
+
+/* What the steady loop reads of the context, copied into locals once per
+ * burst: stores into a flow may alias the context as far as the compiler
+ * knows (-fno-strict-aliasing), and made it load these again each frame. */
+struct steady_env {
+	struct xgro_ctx *ctx;
+	const uint32_t *fcache;
+	struct flow *flows;
+	uint64_t hseed;
+	uint32_t fshift;
+	uint32_t max_frames;
+};
+
+/* feed_steady()'s outcomes */
+enum { ST_MERGED, ST_MISS, ST_OTHER };
+
+static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
+					 uint32_t max_frames, struct flow *f,
+					 const struct xgro_pkt *p,
+					 unsigned mode, bool v6);
+
+static inline HOT_INLINE int feed_steady(const struct steady_env *e,
+					 const struct xgro_pkt *p,
+					 unsigned mode, bool v6)
+{
+	const uint8_t *d = p->data;
+	const unsigned l4_off = v6 ? T_L4_V6 : T_L4_V4;
+	struct xgro_ctx *ctx = e->ctx;
+	struct flow *f;
+	uint32_t idx1;
+	uint64_t a;
+	uint32_t b;
+
+	memcpy(&a, d + l4_off - 8, 8);
+	memcpy(&b, d + l4_off, 4);
+	/* fc_slot() */
+	idx1 = e->fcache[((a + b + e->hseed) * XGRO_HASH_SEED_MUL) >>
+			 e->fshift];
+	if (__builtin_expect(!idx1, 0))
+		return ST_MISS; /* nor will feed_cached() find it */
+	f = &e->flows[idx1 - 1];
+	/* the hints as feed_cached() takes them */
+	if (p->flags && (((p->flags & XGRO_PKT_HASH) && p->hash != f->hash) ||
+			 ((p->flags & XGRO_PKT_OFFSETS) &&
+			  (p->l3_off != T_L3 || p->l4_off != l4_off))))
+		return ST_OTHER;
+	return steady_flow(ctx, e->max_frames, f, p, mode, v6);
+}
+
+/* feed_steady() once the flow is named, for large tables also (by the
+ * flow hash and the bucket, feed_frame()) */
+static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
+					 uint32_t max_frames, struct flow *f,
+					 const struct xgro_pkt *p,
+					 unsigned mode, bool v6)
+{
+	const uint8_t *d = p->data, *l4, *m;
+	const unsigned l4_off = v6 ? T_L4_V6 : T_L4_V4;
+	uint32_t hl, g;
+	uint16_t fold = 0, id = 0;
+	struct seg *sg;
+
+	hl = f->hdr_len;
+	g = f->gso_size;
+	m = steady_mask_of[v6][hl];
+	if (f->tmpl != (v6 ? T_TCP6 : T_TCP4) || !m || p->len < hl + g ||
+	    p->len < STEADY_LEN || !steady_equal(d, f->hdr, m))
+		return ST_OTHER;
+	if (!v6) {
+		const uint8_t *l3 = d + T_L3;
+		uint64_t x =
+			(uint64_t)f->ip_sum + ldn32(l3 + 2) + ldn16(l3 + 10);
+
+		id = ld16(l3 + 4);
+		if (ldn16(l3 + 2) != f->full_len_n || x % 0xffff)
+			return ST_OTHER;
+		/* can_merge_state()'s rule for the ID */
+		if (__builtin_expect(f->id_mode == ID_UNKNOWN, 0)) {
+			if (id != f->next_id && id != f->first_id)
+				return ST_OTHER;
+		} else if (id !=
+			   (f->id_mode == ID_INC ? f->next_id : f->first_id)) {
+			return ST_OTHER;
+		}
+	} else if (ldn16(d + T_L3 + 4) != f->full_len_n) {
+		return ST_OTHER;
+	}
+	l4 = d + l4_off;
+	/* the same address, but not known to be: read from memory, not
+	 * taken apart from the vectors the compare loaded (which took the
+	 * compiler 8 instructions for the sequence number) */
+	__asm__("" : "+r"(l4));
+	if ((l4[13] & TCPF_PSH) || ld32(l4 + 4) != f->next_seq || !f->room ||
+	    ctx->held_frames >= max_frames)
+		return ST_OTHER;
+	if (mode != XGRO_CSUM_TRUST) {
+		struct pinfo pi = {
+			.key.proto = PROTO_TCP,
+			.l3_off = T_L3,
+			.l4_off = (uint16_t)l4_off,
+			.pay_off = (uint16_t)hl,
+			.l3_len = hl + g - T_L3,
+			.pay_len = g,
+			.ipv6 = v6,
+		};
+
+		if (mode == XGRO_CSUM_FOLD)
+			fold = fold_payload_sum(d, &pi);
+		else if (!l4_csum_ok(d, &pi))
+			return ST_OTHER;
+	}
+#ifdef XGRO_PARSE_CROSSCHECK
+	{
+		struct pinfo pi = {
+			.key.proto = PROTO_TCP,
+			.l3_off = T_L3,
+			.l4_off = (uint16_t)l4_off,
+			.pay_off = (uint16_t)hl,
+			.l3_len = hl + g - T_L3,
+			.pay_len = g,
+			.status = P_CANDIDATE,
+			.tcp_flags = l4[13],
+			.ipv6 = v6,
+		};
+
+		steady_crosscheck(ctx, p, f, &pi);
+	}
+#endif
+	/* merge() for this segment */
+	if (!v6) {
+		if (__builtin_expect(f->id_mode == ID_UNKNOWN, 0))
+			f->id_mode = id == f->next_id ? ID_INC : ID_FIXED;
+		f->next_id = (uint16_t)(id + 1);
+	}
+	f->next_seq += g;
+	f->l3_len += g;
+	f->room--;
+	sg = seg_alloc(ctx, f);
+	sg->handle = p->handle;
+	sg->pay = d + hl;
+	if (fold) {
+		if ((flow_pay_total(f) - g) & 1)
+			fold = bswap16_(fold);
+		f->fold_sum += fold;
+	}
+	f->nsegs++;
+	return ST_MERGED;
+}
+
 /* The merge step of one frame: fast_hash() said whether it may be the next
  * of a held flow (hash then set), else pi and hash are the parser's. */
 static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
@@ -1412,7 +1716,18 @@ static inline HOT_INLINE void feed_frame(struct xgro_ctx *ctx,
 	if (fast) {
 		/* a local, not pi: it can live in registers */
 		struct pinfo fp;
-		struct flow *f = fast_match(ctx, p, hash, &fp);
+		struct flow *f = fast_find(ctx, hash);
+
+		/* the steady path first: for most frames of a bulk flow */
+		if (f && p->len >= STEADY_LEN) {
+			bool v6 = p->data[12] == 0x86;
+
+			if (steady_flow(ctx, ctx->cfg.max_frames, f, p,
+					ctx->cfg.csum_mode, v6) == ST_MERGED)
+				return;
+		}
+		if (f && !fast_check(p, f, &fp))
+			f = NULL;
 
 #ifdef XGRO_PARSE_CROSSCHECK
 		if (f)
@@ -1442,6 +1757,84 @@ feed_uncached(struct xgro_ctx *ctx, const struct xgro_pkt *p, bool prefetch,
 	feed_frame(ctx, p, prefetch, fa, hash, &pi, now_ns);
 }
 
+/* A small table's frame that feed_steady() did not take. Out of line: the
+ * steady loop keeps its registers. */
+static __attribute__((noinline)) void
+feed_small_rest(struct xgro_ctx *ctx, const struct xgro_pkt *p, bool try_fast,
+		bool cached, bool prefetch, uint64_t now_ns)
+{
+	int r = FC_MISS;
+
+	if (try_fast && cached)
+		r = feed_cached(ctx, p);
+	if (r != FC_MERGED)
+		feed_uncached(ctx, p, prefetch, try_fast && r == FC_MISS,
+			      now_ns);
+}
+
+/* The small tables' loop, one copy per checksum mode (a constant here),
+ * so that trust mode's steady path has no test of the mode. */
+static inline HOT_INLINE void feed_small(struct xgro_ctx *ctx,
+					 const struct xgro_pkt *pkts,
+					 unsigned n, uint64_t now_ns,
+					 unsigned mode)
+{
+	const struct steady_env e = {
+		.ctx = ctx,
+		.fcache = ctx->fcache,
+		.flows = ctx->flows,
+		.hseed = ctx->hseed,
+		.fshift = ctx->fshift,
+		.max_frames = ctx->cfg.max_frames,
+	};
+	uint64_t bytes = 0;
+
+	/* the headers, out of L1 when a burst comes in */
+	for (unsigned i = 0; i < n; i++)
+		prefetch_lines(pkts[i].data, 2);
+	if (__builtin_expect(xgro_fast_path_off, 0)) {
+		for (unsigned i = 0; i < n; i++) {
+			bytes += pkts[i].len;
+			feed_small_rest(ctx, &pkts[i], false, false, i + 1 < n,
+					now_ns);
+		}
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct xgro_pkt *p = &pkts[i];
+		int r = ST_OTHER;
+
+		bytes += p->len;
+		if (mode == XGRO_CSUM_VERIFY)
+			prefetch_next(ctx, p, i + 1 < n);
+		if (__builtin_expect(p->len >= T_L4_V6 + 4, 1)) {
+			if (p->data[12] == 0x86 && p->data[13] == 0xdd)
+				r = feed_steady(&e, p, mode, true);
+			else
+				r = feed_steady(&e, p, mode, false);
+		}
+		if (__builtin_expect(r != ST_MERGED, 0))
+			feed_small_rest(ctx, p, true, r != ST_MISS, false,
+					now_ns);
+	}
+out:
+	ctx->st.packets_in += n;
+	ctx->st.bytes_in += bytes;
+}
+
+/* each its own function: inlined into xgro_feed() the loop shared its
+ * registers with the large tables' code and spilled */
+#define FEED_SMALL(name, mode)                                                 \
+	static __attribute__((noinline)) void name(                            \
+		struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n, \
+		uint64_t now_ns)                                               \
+	{                                                                      \
+		feed_small(ctx, pkts, n, now_ns, mode);                        \
+	}
+FEED_SMALL(feed_small_trust, XGRO_CSUM_TRUST)
+FEED_SMALL(feed_small_fold, XGRO_CSUM_FOLD)
+FEED_SMALL(feed_small_verify, XGRO_CSUM_VERIFY)
+
 void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	       uint64_t now_ns)
 {
@@ -1452,24 +1845,17 @@ void xgro_feed(struct xgro_ctx *ctx, const struct xgro_pkt *pkts, unsigned n,
 	bool try_fast = !xgro_fast_path_off;
 
 	if (ctx->cfg.max_flows <= SMALL_TABLE) {
-		/* the headers, out of L1 when a burst comes in */
-		for (unsigned i = 0; i < n; i++)
-			prefetch_lines(pkts[i].data, 2);
-		for (unsigned i = 0; i < n; i++) {
-			const struct xgro_pkt *p = &pkts[i];
-			int r = FC_MISS;
-
-			bytes += p->len;
-			if (try_fast) {
-				prefetch_next(ctx, p, i + 1 < n);
-				r = feed_cached(ctx, p);
-			}
-			if (__builtin_expect(r != FC_MERGED, 0))
-				feed_uncached(ctx, p, !try_fast && i + 1 < n,
-					      try_fast && r == FC_MISS, now_ns);
+		switch (ctx->cfg.csum_mode) {
+		case XGRO_CSUM_TRUST:
+			feed_small_trust(ctx, pkts, n, now_ns);
+			break;
+		case XGRO_CSUM_FOLD:
+			feed_small_fold(ctx, pkts, n, now_ns);
+			break;
+		default:
+			feed_small_verify(ctx, pkts, n, now_ns);
+			break;
 		}
-		ctx->st.packets_in += n;
-		ctx->st.bytes_in += bytes;
 		return;
 	}
 	for (unsigned base = 0; base < n; base += GROUP) {
