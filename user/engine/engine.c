@@ -1605,6 +1605,23 @@ static inline HOT_INLINE int feed_steady(const struct steady_env *e,
 	return steady_flow(ctx, e->max_frames, f, p, mode, v6);
 }
 
+/* What parse() would have said of a segment the steady path takes, as
+ * far as the checksum code reads it (the fuzzer's cross-check adds the
+ * rest); trust mode builds none. */
+static inline struct pinfo steady_pinfo(unsigned l4_off, unsigned hl,
+					unsigned g, bool v6)
+{
+	return (struct pinfo){
+		.key.proto = PROTO_TCP,
+		.l3_off = T_L3,
+		.l4_off = (uint16_t)l4_off,
+		.pay_off = (uint16_t)hl,
+		.l3_len = hl + g - T_L3,
+		.pay_len = g,
+		.ipv6 = v6,
+	};
+}
+
 /* feed_steady() once the flow is named, for large tables also (by the
  * flow hash and the bucket, feed_frame()) */
 static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
@@ -1652,15 +1669,7 @@ static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
 	    ctx->held_frames >= max_frames)
 		return ST_OTHER;
 	if (mode != XGRO_CSUM_TRUST) {
-		struct pinfo pi = {
-			.key.proto = PROTO_TCP,
-			.l3_off = T_L3,
-			.l4_off = (uint16_t)l4_off,
-			.pay_off = (uint16_t)hl,
-			.l3_len = hl + g - T_L3,
-			.pay_len = g,
-			.ipv6 = v6,
-		};
+		struct pinfo pi = steady_pinfo(l4_off, hl, g, v6);
 
 		if (mode == XGRO_CSUM_FOLD)
 			fold = fold_payload_sum(d, &pi);
@@ -1669,18 +1678,10 @@ static inline HOT_INLINE int steady_flow(struct xgro_ctx *ctx,
 	}
 #ifdef XGRO_PARSE_CROSSCHECK
 	{
-		struct pinfo pi = {
-			.key.proto = PROTO_TCP,
-			.l3_off = T_L3,
-			.l4_off = (uint16_t)l4_off,
-			.pay_off = (uint16_t)hl,
-			.l3_len = hl + g - T_L3,
-			.pay_len = g,
-			.status = P_CANDIDATE,
-			.tcp_flags = l4[13],
-			.ipv6 = v6,
-		};
+		struct pinfo pi = steady_pinfo(l4_off, hl, g, v6);
 
+		pi.status = P_CANDIDATE;
+		pi.tcp_flags = l4[13];
 		steady_crosscheck(ctx, p, f, &pi);
 	}
 #endif
