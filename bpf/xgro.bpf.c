@@ -480,7 +480,8 @@ static __always_inline __u32 steer_state(const struct parsed *p,
  */
 static __always_inline __u32 ring_room(struct xgro_beacon *b, __u64 len)
 {
-	__u64 descs = len ? 1 + (len - 1) / XGRO_RING_DESC_BYTES : 1;
+	/* len: a parsed frame's, so at least its headers */
+	__u64 descs = 1 + (len - 1) / XGRO_RING_DESC_BYTES;
 
 	if (b->redirected + descs + XGRO_RING_MARGIN >
 	    *(volatile __u64 *)&b->ring_limit)

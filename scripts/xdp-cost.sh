@@ -56,7 +56,7 @@ one() { # BIN KIND: ns per frame, one run
 	bpftool prog run id "$id" data_in "$TMP/data.bin" repeat 1 >/dev/null 2>&1
 	ns=$(bpftool prog run id "$id" data_in "$TMP/$kind.bin" repeat "$REPEAT" 2>&1 |
 		sed -n 's/.*duration (average): \([0-9]*\)ns.*/\1/p')
-	XGRO=$bin in_ns r$TAG "$bin" detach vr$TAG >/dev/null
+	in_ns r$TAG "$bin" detach vr$TAG >/dev/null
 	wait "$XPID" 2>/dev/null
 	echo "${ns:-?}"
 }

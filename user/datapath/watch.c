@@ -81,6 +81,7 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 	uint64_t ok, failed;
 	enum xgro_halt h = XGRO_HALT_NONE;
 	char why[160] = "";
+	bool sink_up;
 	int rp;
 
 	if (!if_indextoname((unsigned)dp->ifindex, name)) {
@@ -117,10 +118,11 @@ int xgro_dp_watch(struct xgro_dataplane *dp)
 	ok = (writes - w->writes) - failed;
 	w->errors = errors;
 	w->writes = writes;
-	if (!dev_up(sink) || !dev_up(arrive)) {
+	sink_up = dev_up(sink);
+	if (!sink_up || !dev_up(arrive)) {
 		h = XGRO_HALT_SINK_DOWN;
 		snprintf(why, sizeof(why), "%s '%s' is down", sink_word(dp),
-			 dev_up(sink) ? arrive : sink);
+			 sink_up ? arrive : sink);
 	} else if ((rp = rp_filter_of(arrive))) {
 		h = XGRO_HALT_RP_FILTER;
 		snprintf(why, sizeof(why),
